@@ -1,0 +1,14 @@
+"""Market mechanics: the cost model, fills and portfolio accounting (one implementation each)."""
+
+from intraday_rl.market.accounting import Portfolio, apply_fill, realized_pnl, unrealized_pnl
+from intraday_rl.market.config import CostConfig
+from intraday_rl.market.costs import trade_cost
+
+__all__ = [
+    "CostConfig",
+    "Portfolio",
+    "apply_fill",
+    "realized_pnl",
+    "trade_cost",
+    "unrealized_pnl",
+]
