@@ -67,7 +67,9 @@ def test_array_accounting_is_bit_identical_to_scalar(sequence):
     batch = (np.full(2, 10_000.0), np.zeros(2), np.zeros(2))
     for quantity, price, cost in sequence:
         scalar = apply_fill(*scalar, quantity, price, cost)
-        batch = apply_fill(*batch, np.array([quantity, 0.0]), np.full(2, price), np.array([cost, 0.0]))
+        batch = apply_fill(
+            *batch, np.array([quantity, 0.0]), np.full(2, price), np.array([cost, 0.0])
+        )
     assert tuple(column[0] for column in batch) == scalar
     # A zero-quantity fill leaves an env's state exactly as it was.
     assert tuple(column[1] for column in batch) == (10_000.0, 0.0, 0.0)

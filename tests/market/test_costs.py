@@ -22,7 +22,9 @@ def test_proportional_costs_are_commission_plus_half_spread():
 
 
 def test_per_share_commission_is_charged_per_share():
-    costs = CostConfig(commission_bps=0.0, half_spread_bps=0.0, impact_bps=0.0, commission_per_share=0.005)
+    costs = CostConfig(
+        commission_bps=0.0, half_spread_bps=0.0, impact_bps=0.0, commission_per_share=0.005
+    )
     assert trade_cost(1000.0, 10.0, 1e6, costs) == pytest.approx(5.0)
 
 
@@ -46,7 +48,9 @@ def test_cost_is_non_negative_and_identical_for_floats_and_arrays(quantity, pric
 
 
 def test_negative_cost_parameter_is_rejected_naming_the_field():
-    with pytest.raises(ConfigError, match="costs.yaml: half_spread_bps: .*greater than or equal to 0"):
+    with pytest.raises(
+        ConfigError, match=r"costs\.yaml: half_spread_bps: .*greater than or equal to 0"
+    ):
         parse_config(CostConfig, {"half_spread_bps": -1}, source="costs.yaml")
 
 

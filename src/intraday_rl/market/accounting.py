@@ -29,13 +29,13 @@ def apply_fill(
     flips side, the volume-weighted price when it grows, unchanged when it shrinks, 0 when flat.
     """
     new_position = position + quantity
-    adds = (position * quantity > 0) * 1.0
-    opens = (position * new_position <= 0) * 1.0
-    not_flat = (new_position != 0) * 1.0
-    # Division guard: the value is discarded (multiplied by 0) whenever new_position is 0.
-    grown_avg = (position * avg_price + quantity * price) / (new_position + (new_position == 0))
-    kept_avg = adds * grown_avg + (1.0 - adds) * avg_price
-    new_avg = not_flat * (opens * price + (1.0 - opens) * kept_avg)
+    adds = position * quantity > 0.0
+    opens = position * new_position <= 0.0
+    flat = new_position == 0.0
+    # Division guard: the value is discarded whenever new_position is 0 (opens is then true).
+    grown_avg = (position * avg_price + quantity * price) / (new_position + flat)
+    kept_avg = adds * grown_avg + (adds ^ True) * avg_price
+    new_avg = (flat ^ True) * (opens * price + (opens ^ True) * kept_avg)
     return cash - quantity * price - cost, new_position, new_avg
 
 

@@ -23,7 +23,7 @@ def _sqrt(x: Num) -> Num:
     # math.sqrt and np.sqrt are both correctly rounded, so scalar and batch results are identical.
     if isinstance(x, float):
         return math.sqrt(x)
-    return np.sqrt(x)  # type: ignore[return-value]
+    return np.sqrt(x)
 
 
 def trade_cost(quantity: Num, price: Num, bar_volume: Num, costs: CostConfig) -> Num:
@@ -40,6 +40,5 @@ def trade_cost(quantity: Num, price: Num, bar_volume: Num, costs: CostConfig) ->
     notional = size * price
     impact_rate = costs.impact_bps * BPS * _sqrt(size / bar_volume)
     return (
-        notional * (costs.proportional_bps * BPS + impact_rate)
-        + size * costs.commission_per_share
+        notional * (costs.proportional_bps * BPS + impact_rate) + size * costs.commission_per_share
     )

@@ -52,7 +52,9 @@ def parse_config(model: type[ConfigT], data: Any, source: str = "config") -> Con
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}: expected a mapping at the top level, was {type(data).__name__}")
+        raise ConfigError(
+            f"{source}: expected a mapping at the top level, was {type(data).__name__}"
+        )
     try:
         return model.model_validate(data)
     except ValidationError as error:
