@@ -1,0 +1,122 @@
+"""ObservationLayout: the one function from (feature window, portfolio state) to an observation.
+
+The env, the vectorized env and live execution all build observations here, so a policy sees the
+same numbers in training and in production. Layout of the float32 vector::
+
+    [ features[t-W+1] ... features[t]  (W x F, oldest first, zero rows before the session start)
+      position, unrealized_pnl, time_left, drawdown ]
+
+``position`` is signed exposure (position value / equity); ``unrealized_pnl`` and ``drawdown`` are
+fractions of capital / of peak equity multiplied by ``pnl_scale`` (percent by default);
+``time_left`` is the fraction of the session's bars still to come.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from intraday_rl.shared.constants import PORTFOLIO_FIELDS
+from intraday_rl.shared.errors import FeatureError
+from intraday_rl.shared.types import PortfolioState
+
+Float32Array = npt.NDArray[np.float32]
+ArrayOrFloat = float | npt.NDArray[Any]
+
+
+class ObservationLayout:
+    """Describes and builds the observation vector from a feature window and portfolio state."""
+
+    __slots__ = ("_feature_size", "feature_names", "n_features", "obs_dim", "pnl_scale", "window")
+
+    def __init__(self, feature_names: Sequence[str], window: int, pnl_scale: float = 100.0) -> None:
+        if window < 1:
+            raise FeatureError(f"observation window: expected >= 1 bar, was {window}")
+        if not feature_names:
+            raise FeatureError("observation layout: expected at least one feature, was none")
+        self.feature_names = tuple(feature_names)
+        self.window = int(window)
+        self.pnl_scale = float(pnl_scale)
+        self.n_features = len(self.feature_names)
+        self._feature_size = self.window * self.n_features
+        self.obs_dim = self._feature_size + len(PORTFOLIO_FIELDS)
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        """Name of every observation element, e.g. ``log_return_1[t-3]`` then ``position``."""
+        names = [
+            f"{name}[t-{lag}]" if lag else f"{name}[t]"
+            for lag in range(self.window - 1, -1, -1)
+            for name in self.feature_names
+        ]
+        return (*names, *PORTFOLIO_FIELDS)
+
+    def pad_features(self, features: npt.NDArray[np.floating[Any]]) -> Float32Array:
+        """Return ``features`` (n_bars, F) as float32 with W-1 zero rows in front.
+
+        Row ``t .. t+W-1`` of the result is then the window ending at bar ``t``.
+        """
+        if features.ndim != 2 or features.shape[1] != self.n_features:
+            raise FeatureError(
+                f"feature matrix: expected shape (n_bars, {self.n_features}), was {features.shape}"
+            )
+        padded = np.zeros((features.shape[0] + self.window - 1, self.n_features), np.float32)
+        padded[self.window - 1 :] = features
+        return padded
+
+    def write(
+        self,
+        out: Float32Array,
+        feature_window: Float32Array,
+        position: ArrayOrFloat,
+        unrealized_pnl: ArrayOrFloat,
+        time_left: ArrayOrFloat,
+        drawdown: ArrayOrFloat,
+    ) -> Float32Array:
+        """Fill ``out`` (..., obs_dim) from windows (..., W, F) and portfolio values (...).
+
+        Works for one observation (scalars) or a batch (arrays over the leading axis).
+        """
+        lead = out.shape[:-1]
+        size = self._feature_size
+        out[..., :size] = feature_window.reshape(*lead, size)
+        out[..., size] = position
+        out[..., size + 1] = unrealized_pnl * self.pnl_scale
+        out[..., size + 2] = time_left
+        out[..., size + 3] = drawdown * self.pnl_scale
+        return out
+
+    def build(
+        self,
+        feature_window: Float32Array,
+        position: float,
+        unrealized_pnl: float,
+        time_left: float,
+        drawdown: float,
+    ) -> Float32Array:
+        """Return a new observation from one window (W, F) and portfolio values."""
+        out = np.empty(self.obs_dim, np.float32)
+        return self.write(out, feature_window, position, unrealized_pnl, time_left, drawdown)
+
+    def build_from_state(self, feature_window: Float32Array, state: PortfolioState) -> Float32Array:
+        """Return the observation for a live :class:`PortfolioState` (execution uses this)."""
+        return self.build(
+            feature_window,
+            state.exposure,
+            state.unrealized_pnl / state.initial_capital,
+            state.time_left,
+            state.drawdown,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Describe the layout for bundle metadata."""
+        return {
+            "feature_names": list(self.feature_names),
+            "window": self.window,
+            "pnl_scale": self.pnl_scale,
+            "portfolio_fields": list(PORTFOLIO_FIELDS),
+            "obs_dim": self.obs_dim,
+        }
