@@ -1,0 +1,1 @@
+"""Benchmarks behind ``intraday-rl bench``: each reports its own keys and a same-run reference."""

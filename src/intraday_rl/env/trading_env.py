@@ -1,0 +1,243 @@
+"""IntradayTradingEnv: one session per episode, decisions at bar closes, fills at later opens.
+
+Timeline of one ``step(action)`` taken at the close of bar ``t``:
+
+1. The action becomes a target position in shares, sized from equity and the close of ``t``
+   (the last prices the agent has seen). Unless it is inside the rebalance deadband, it becomes an
+   order that fills at the open of bar ``t + fill_delay_bars``.
+2. Time advances to bar ``t + 1``; an order due now fills at its open, paying costs (cost model).
+3. On the session's last bar any position is closed at that bar's close (a market-on-close order),
+   costs charged, and the episode terminates flat.
+4. Equity is marked at the close; reward = (equity change) / initial capital.
+
+No step ever reads a price after the bar it advances to: the look-ahead canary tests prove it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, SupportsFloat
+
+import gymnasium as gym
+import numpy as np
+import numpy.typing as npt
+from gymnasium import spaces
+
+from intraday_rl.data.sessions import Session
+from intraday_rl.env.book import EpisodeBook
+from intraday_rl.env.config import EnvConfig
+from intraday_rl.market.accounting import Portfolio, unrealized_pnl
+from intraday_rl.market.costs import trade_cost
+from intraday_rl.shared.errors import EnvError
+from intraday_rl.shared.types import PortfolioState
+
+ObsType = npt.NDArray[np.float32]
+# Bounds of (position, unrealized_pnl, time_left, drawdown) in the observation.
+PORTFOLIO_BOUNDS = [1e6, 1e6, 1.0, 1e6]
+
+
+def make_spaces(book: EpisodeBook, config: EnvConfig) -> tuple[spaces.Box, spaces.Space[Any]]:
+    """Return (observation_space, action_space) for a book and config (shared with the VecEnv)."""
+    # Features are clipped by their spec; portfolio fields get wide finite bounds.
+    clips = [d.clip for d in book.spec.features for _ in d.column_names]
+    high = np.array(clips * book.layout.window + PORTFOLIO_BOUNDS, dtype=np.float32)
+    low = -high
+    low[-2] = 0.0  # time_left
+    obs_space = spaces.Box(low, high, dtype=np.float32)
+    action_space: spaces.Space[Any]
+    if config.action_type == "discrete":
+        action_space = spaces.Discrete(len(config.position_levels))
+    else:
+        limit = config.max_exposure
+        action_space = spaces.Box(-limit, limit, shape=(1,), dtype=np.float32)
+    return obs_space, action_space
+
+
+def as_book(sessions: Sequence[Session] | EpisodeBook, config: EnvConfig) -> EpisodeBook:
+    """Return ``sessions`` prepared as an :class:`EpisodeBook` (reused when already one)."""
+    if isinstance(sessions, EpisodeBook):
+        if sessions.spec != config.features or sessions.layout.window != config.window:
+            raise EnvError("episode book: its feature spec or window differs from the env config")
+        return sessions
+    return EpisodeBook(sessions, config.features, config.window)
+
+
+class IntradayTradingEnv(gym.Env[ObsType, Any]):
+    """A gymnasium env that trades one symbol through one intraday session per episode.
+
+    Observation: :class:`~intraday_rl.features.layout.ObservationLayout` vector (float32).
+    Action: ``Discrete(K)`` index into ``config.position_levels`` (target exposure), or a ``Box``
+    target exposure. Reward: net change in equity (after all costs) / initial capital.
+    """
+
+    metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012 (gymnasium's convention)
+
+    def __init__(
+        self, sessions: Sequence[Session] | EpisodeBook, config: EnvConfig | None = None
+    ) -> None:
+        self.config = config or EnvConfig()
+        self.book = as_book(sessions, self.config)
+        self.layout = self.book.layout
+        self.observation_space, self.action_space = make_spaces(self.book, self.config)
+        self._discrete = self.config.action_type == "discrete"
+        self._levels = list(self.config.position_levels)
+        self._capital = self.config.initial_capital
+        self._costs = self.config.costs
+        self._delay = self.config.costs.fill_delay_bars
+        self._deadband = self.config.min_trade_fraction
+        self._lot = self.config.lot_size
+        self._max_exposure = self.config.max_exposure
+        self.portfolio = Portfolio(self._capital)
+        self._next_sequential = 0
+        self._session_index = -1
+        self._t = 0
+        self._last = 0
+
+    # -- episode set-up -------------------------------------------------------------------
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[ObsType, dict[str, Any]]:
+        """Start a session: ``options={"session_index": i}`` picks one, else the config's order."""
+        super().reset(seed=seed)
+        index = None if options is None else options.get("session_index")
+        if index is None:
+            index = self._draw_session()
+        elif not 0 <= int(index) < self.book.n_sessions:
+            raise EnvError(
+                f"reset options.session_index: expected 0..{self.book.n_sessions - 1}, was {index}"
+            )
+        self._load(int(index))
+        close = self._close[0]
+        return self._observation(0, close, self._capital), self._info(0, close, 0.0, False)
+
+    def _draw_session(self) -> int:
+        if self.config.session_order == "random":
+            return int(self.np_random.integers(self.book.n_sessions))
+        index = self._next_sequential % self.book.n_sessions
+        self._next_sequential += 1
+        return index
+
+    def _load(self, index: int) -> None:
+        session = self.book.sessions[index]
+        self._session_index = index
+        self._open: list[float] = session.open.tolist()
+        self._close: list[float] = session.close.tolist()
+        self._volume: list[float] = self.book.fill_volume[index].tolist()
+        self._features = self.book.padded[index]
+        self._last = session.n_bars - 1
+        self._t = 0
+        self.portfolio.reset()
+        self._equity = self._capital
+        self._pending: list[float | None] = [None] * self._delay
+        self._intended = 0.0
+        self._n_trades = 0
+
+    # -- stepping ---------------------------------------------------------------------------
+    def step(self, action: Any) -> tuple[ObsType, SupportsFloat, bool, bool, dict[str, Any]]:
+        """Advance one bar; see the module docstring for the exact timeline."""
+        t = self._t
+        if t >= self._last:
+            raise EnvError("step() called after the episode ended: call reset() first")
+        exposure = self._target_exposure(action)
+        equity_before = self._equity
+        close = self._close[t]
+        target = math.trunc(exposure * max(equity_before, 0.0) / close / self._lot) * self._lot
+        intended = self._intended
+        if target != intended and (
+            target == 0.0 or abs(target - intended) * close >= self._deadband * equity_before
+        ):
+            self._pending[t % self._delay] = target
+            self._intended = target
+
+        t += 1
+        self._t = t
+        portfolio = self.portfolio
+        step_cost = 0.0
+        traded = False
+        due = self._pending[t % self._delay]
+        if due is not None:
+            self._pending[t % self._delay] = None
+            quantity = due - portfolio.position
+            if quantity != 0.0:
+                step_cost += self._fill(quantity, self._open[t], t)
+                traded = True
+        close = self._close[t]
+        terminated = t == self._last
+        if terminated and portfolio.position != 0.0:
+            step_cost += self._fill(-portfolio.position, close, t)
+            traded = True
+            self._intended = 0.0
+        equity = portfolio.mark(close)
+        self._equity = equity
+        reward = (equity - equity_before) / self._capital
+        return (
+            self._observation(t, close, equity),
+            reward,
+            terminated,
+            False,
+            self._info(t, close, step_cost, traded),
+        )
+
+    def _target_exposure(self, action: Any) -> float:
+        if self._discrete:
+            index = int(action)
+            if not 0 <= index < len(self._levels):
+                raise EnvError(f"action: expected 0..{len(self._levels) - 1}, was {action!r}")
+            return self._levels[index]
+        value = float(np.asarray(action, dtype=np.float64).reshape(-1)[0])
+        if not math.isfinite(value):
+            raise EnvError(f"action: expected a finite target exposure, was {value}")
+        return min(max(value, -self._max_exposure), self._max_exposure)
+
+    def _fill(self, quantity: float, price: float, t: int) -> float:
+        cost = trade_cost(quantity, price, self._volume[t], self._costs)
+        self.portfolio.fill(quantity, price, cost)
+        self._n_trades += 1
+        return cost
+
+    # -- observation and info ----------------------------------------------------------------
+    def _observation(self, t: int, price: float, equity: float) -> ObsType:
+        portfolio = self.portfolio
+        return self.layout.build(
+            self._features[t : t + self.layout.window],
+            portfolio.position * price / equity if equity > 0.0 else 0.0,
+            unrealized_pnl(portfolio.position, portfolio.avg_price, price) / self._capital,
+            (self._last - t) / self._last,
+            1.0 - equity / portfolio.peak_equity,
+        )
+
+    def _info(self, t: int, price: float, step_cost: float, traded: bool) -> dict[str, Any]:
+        portfolio = self.portfolio
+        return {
+            "equity": self._equity,
+            "cash": portfolio.cash,
+            "position": portfolio.position,
+            "price": price,
+            "costs": step_cost,
+            "costs_paid": portfolio.costs_paid,
+            "trade": traded,
+            "n_trades": self._n_trades,
+            "drawdown": 1.0 - self._equity / portfolio.peak_equity,
+            "session_index": self._session_index,
+            "bar": t,
+        }
+
+    # -- read-only views ---------------------------------------------------------------------
+    @property
+    def session(self) -> Session:
+        """The session being played."""
+        return self.book.sessions[self._session_index]
+
+    @property
+    def bar_index(self) -> int:
+        """Index of the bar whose close the current observation describes."""
+        return self._t
+
+    def portfolio_state(self) -> PortfolioState:
+        """The portfolio at the current bar's close, as the risk engine sees it."""
+        t = self._t
+        session = self.session
+        return self.portfolio.snapshot(
+            int(session.ts_ns[t]), session.symbol, self._close[t], (self._last - t) / self._last
+        )
