@@ -67,3 +67,20 @@ def test_sequential_vec_env_spreads_sessions_across_envs(book):
     vec_env = IntradayVecEnv(book, 3, EnvConfig(session_order="sequential"))
     vec_env.reset()
     assert vec_env.session_index.tolist() == [0, 1, 2]
+
+
+def test_vec_env_without_an_observation_table_gives_the_same_observations(sessions, monkeypatch):
+    import intraday_rl.env.book as book_module
+
+    with_table = IntradayVecEnv(sessions, 3)
+    monkeypatch.setattr(book_module, "MAX_OBSERVATION_TABLE_BYTES", 0)
+    without_table = IntradayVecEnv(sessions, 3)
+    assert without_table.book.stacked.observations is None
+    with_table.seed(5)
+    without_table.seed(5)
+    np.testing.assert_array_equal(with_table.reset(), without_table.reset())
+    for actions in np.random.default_rng(1).integers(0, 3, (150, 3)):
+        a = with_table.step(actions)
+        b = without_table.step(actions)
+        np.testing.assert_array_equal(a[0], b[0])
+        np.testing.assert_array_equal(a[1], b[1])

@@ -31,10 +31,16 @@ def test_batch_write_equals_one_build_per_row():
     layout = ObservationLayout(["a", "b", "c"], window=2)
     rng = np.random.default_rng(0)
     windows = rng.normal(size=(5, 2, 3)).astype(np.float32)
-    values = rng.normal(size=(4, 5))
-    batch = layout.write(np.empty((5, layout.obs_dim), np.float32), windows, *values)
+    portfolio = rng.normal(size=(5, 4))
+    batch = layout.write(np.empty((5, layout.obs_dim), np.float32), windows, portfolio)
     for i in range(5):
-        np.testing.assert_array_equal(batch[i], layout.build(windows[i], *values[:, i]))
+        np.testing.assert_array_equal(batch[i], layout.build(windows[i], *portfolio[i]))
+    table = windows.reshape(5, -1)
+    rows = np.array([4, 0, 4, 2, 1])
+    by_rows = layout.write_rows(layout.observation_table(table), rows, portfolio)
+    np.testing.assert_array_equal(
+        by_rows, layout.write(np.empty_like(by_rows), windows[rows], portfolio)
+    )
 
 
 def test_padding_puts_window_minus_one_zero_rows_in_front():

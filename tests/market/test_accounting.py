@@ -1,9 +1,8 @@
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intraday_rl.market import Portfolio, apply_fill, realized_pnl, unrealized_pnl
+from intraday_rl.market import Portfolio, realized_pnl, unrealized_pnl
 
 
 def test_opening_adding_reducing_and_flipping_track_the_average_price():
@@ -58,18 +57,3 @@ def test_equity_identity_holds_after_any_fill_sequence(sequence, mark_price):
     trade_pnl = -sum(q * p for q, p, _ in sequence) + portfolio.position * mark_price
     assert realized + unrealized == pytest.approx(trade_pnl, rel=1e-9, abs=1e-6)
     assert portfolio.costs_paid == pytest.approx(sum(c for _, _, c in sequence))
-
-
-@settings(max_examples=200, deadline=None)
-@given(fills)
-def test_array_accounting_is_bit_identical_to_scalar(sequence):
-    scalar = (10_000.0, 0.0, 0.0)
-    batch = (np.full(2, 10_000.0), np.zeros(2), np.zeros(2))
-    for quantity, price, cost in sequence:
-        scalar = apply_fill(*scalar, quantity, price, cost)
-        batch = apply_fill(
-            *batch, np.array([quantity, 0.0]), np.full(2, price), np.array([cost, 0.0])
-        )
-    assert tuple(column[0] for column in batch) == scalar
-    # A zero-quantity fill leaves an env's state exactly as it was.
-    assert tuple(column[1] for column in batch) == (10_000.0, 0.0, 0.0)

@@ -15,6 +15,7 @@ from intraday_rl.features.layout import ObservationLayout
 from intraday_rl.shared.errors import EnvError
 
 FloatArray = npt.NDArray[np.float64]
+MAX_OBSERVATION_TABLE_BYTES = 512 * 2**20
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,14 +23,17 @@ class StackedBook:
     """All sessions in flat arrays for the vectorized env, addressed by one row index.
 
     Session ``s`` occupies rows ``s * stride .. (s + 1) * stride - 1``; its bar ``t`` is row
-    ``s * stride + window - 1 + t`` of the price arrays, and the observation window ending at bar
-    ``t`` is row ``s * stride + t`` of ``windows`` (the W-1 rows in front are zero padding).
+    ``s * stride + window - 1 + t`` of the price arrays and of ``observations``, and the
+    observation window ending at bar ``t`` is row ``s * stride + t`` of ``windows`` (the W-1 rows
+    in front are zero padding).
     """
 
     open: FloatArray  # (S * stride,)
     close: FloatArray  # (S * stride,)
     fill_volume: FloatArray  # (S * stride,), floored at 1
     windows: npt.NDArray[np.float32]  # (S * stride - W + 1, W * F), a strided view
+    # (S * stride, obs_dim) observation rows (layout.observation_table), or None when too large.
+    observations: npt.NDArray[np.float32] | None
     n_bars: npt.NDArray[np.int64]  # (S,)
     stride: int
 
@@ -63,6 +67,18 @@ class EpisodeBook:
         matrices = compute_features_many(spec, self.sessions) if features is None else features
         self.padded = tuple(self.layout.pad_features(matrix) for matrix in matrices)
         self.fill_volume = tuple(np.maximum(s.volume, 1.0) for s in self.sessions)
+        # Row t of windows[i] is session i's flattened feature window ending at bar t (a view).
+        self.windows = tuple(self._window_view(padded) for padded in self.padded)
+
+    def _window_view(self, padded: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        window, n_features = self.layout.window, self.layout.n_features
+        item = padded.itemsize
+        return np.lib.stride_tricks.as_strided(
+            padded,
+            shape=(padded.shape[0] - window + 1, window * n_features),
+            strides=(n_features * item, item),
+            writeable=False,
+        )
 
     @property
     def n_sessions(self) -> int:
@@ -92,5 +108,23 @@ class EpisodeBook:
             writeable=False,
         )
         return StackedBook(
-            open_.reshape(-1), close.reshape(-1), volume.reshape(-1), windows, n_bars, stride
+            open_.reshape(-1),
+            close.reshape(-1),
+            volume.reshape(-1),
+            windows,
+            self._observation_rows(stride),
+            n_bars,
+            stride,
         )
+
+    def _observation_rows(self, stride: int) -> npt.NDArray[np.float32] | None:
+        # Materialized observation rows make a batch one gather, at W times the feature memory.
+        obs_dim, window = self.layout.obs_dim, self.layout.window
+        if self.n_sessions * stride * obs_dim * 4 > MAX_OBSERVATION_TABLE_BYTES:
+            return None
+        table = np.zeros((self.n_sessions, stride, obs_dim), np.float32)
+        for row, windows in enumerate(self.windows):
+            table[row, window - 1 : window - 1 + windows.shape[0]] = self.layout.observation_table(
+                windows
+            )
+        return table.reshape(-1, obs_dim)

@@ -27,8 +27,9 @@ from gymnasium import spaces
 from intraday_rl.data.sessions import Session
 from intraday_rl.env.book import EpisodeBook
 from intraday_rl.env.config import EnvConfig
-from intraday_rl.market.accounting import Portfolio, unrealized_pnl
-from intraday_rl.market.costs import trade_cost
+from intraday_rl.env.mechanics import places_order, portfolio_fields, target_shares
+from intraday_rl.market.accounting import Portfolio
+from intraday_rl.market.costs import fill_cost
 from intraday_rl.shared.errors import EnvError
 from intraday_rl.shared.types import PortfolioState
 
@@ -83,7 +84,7 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
         self._discrete = self.config.action_type == "discrete"
         self._levels = list(self.config.position_levels)
         self._capital = self.config.initial_capital
-        self._costs = self.config.costs
+        self._rates = self.config.costs.rates
         self._delay = self.config.costs.fill_delay_bars
         self._deadband = self.config.min_trade_fraction
         self._lot = self.config.lot_size
@@ -109,7 +110,7 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
             )
         self._load(int(index))
         close = self._close[0]
-        return self._observation(0, close, self._capital), self._info(0, close, 0.0, False)
+        return self._observation(0, close, self._capital), self._info(close, 0.0, False)
 
     def _draw_session(self) -> int:
         if self.config.session_order == "random":
@@ -124,7 +125,7 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
         self._open: list[float] = session.open.tolist()
         self._close: list[float] = session.close.tolist()
         self._volume: list[float] = self.book.fill_volume[index].tolist()
-        self._features = self.book.padded[index]
+        self._windows = self.book.windows[index]
         self._last = session.n_bars - 1
         self._t = 0
         self.portfolio.reset()
@@ -142,11 +143,8 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
         exposure = self._target_exposure(action)
         equity_before = self._equity
         close = self._close[t]
-        target = math.trunc(exposure * max(equity_before, 0.0) / close / self._lot) * self._lot
-        intended = self._intended
-        if target != intended and (
-            target == 0.0 or abs(target - intended) * close >= self._deadband * equity_before
-        ):
+        target = target_shares(exposure, equity_before, close, self._lot)
+        if places_order(target, self._intended, close, equity_before, self._deadband):
             self._pending[t % self._delay] = target
             self._intended = target
 
@@ -176,7 +174,7 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
             reward,
             terminated,
             False,
-            self._info(t, close, step_cost, traded),
+            self._info(close, step_cost, traded),
         )
 
     def _target_exposure(self, action: Any) -> float:
@@ -191,7 +189,7 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
         return min(max(value, -self._max_exposure), self._max_exposure)
 
     def _fill(self, quantity: float, price: float, t: int) -> float:
-        cost = trade_cost(quantity, price, self._volume[t], self._costs)
+        cost = fill_cost(quantity, price, self._volume[t], *self._rates)
         self.portfolio.fill(quantity, price, cost)
         self._n_trades += 1
         return cost
@@ -199,15 +197,19 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
     # -- observation and info ----------------------------------------------------------------
     def _observation(self, t: int, price: float, equity: float) -> ObsType:
         portfolio = self.portfolio
-        return self.layout.build(
-            self._features[t : t + self.layout.window],
-            portfolio.position * price / equity if equity > 0.0 else 0.0,
-            unrealized_pnl(portfolio.position, portfolio.avg_price, price) / self._capital,
-            (self._last - t) / self._last,
-            1.0 - equity / portfolio.peak_equity,
+        fields = portfolio_fields(
+            portfolio.position,
+            portfolio.avg_price,
+            price,
+            equity,
+            portfolio.peak_equity,
+            t,
+            self._last,
+            self._capital,
         )
+        return self.layout.build(self._windows[t], *fields)
 
-    def _info(self, t: int, price: float, step_cost: float, traded: bool) -> dict[str, Any]:
+    def _info(self, price: float, step_cost: float, traded: bool) -> dict[str, Any]:
         portfolio = self.portfolio
         return {
             "equity": self._equity,
@@ -219,8 +221,6 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
             "trade": traded,
             "n_trades": self._n_trades,
             "drawdown": 1.0 - self._equity / portfolio.peak_equity,
-            "session_index": self._session_index,
-            "bar": t,
         }
 
     # -- read-only views ---------------------------------------------------------------------

@@ -1,7 +1,8 @@
-"""IntradayVecEnv: N intraday sessions stepped at once with numpy, as an SB3 ``VecEnv``.
+"""IntradayVecEnv: N intraday sessions stepped at once over numpy arrays, as an SB3 ``VecEnv``.
 
-Every line of market mechanics is the scalar env's: the same cost model and accounting functions
-run here on arrays. Env ``i`` draws its sessions with its own RNG exactly as an
+The per-bar mechanics run in one compiled kernel (:mod:`intraday_rl.env.vec_kernel`) built from
+the scalar env's own cost, accounting and sizing functions. Env ``i`` draws its sessions with its
+own RNG exactly as an
 :class:`IntradayTradingEnv` reset with the same seed would, so N scalar envs given the same seeds
 and actions produce the same observations, rewards and dones (tested step for step).
 """
@@ -22,11 +23,10 @@ from stable_baselines3.common.vec_env.base_vec_env import (
 )
 
 from intraday_rl.data.sessions import Session
+from intraday_rl.env import vec_kernel as kernel
 from intraday_rl.env.book import EpisodeBook
 from intraday_rl.env.config import EnvConfig
 from intraday_rl.env.trading_env import as_book, make_spaces
-from intraday_rl.market.accounting import apply_fill, unrealized_pnl
-from intraday_rl.market.costs import trade_cost
 from intraday_rl.shared.errors import EnvError
 
 FloatArray = npt.NDArray[np.float64]
@@ -39,7 +39,7 @@ class IntradayVecEnv(VecEnv):
     Infos are empty dicts except for envs that just finished a session, which carry
     ``terminal_observation``, ``TimeLimit.truncated`` (always False), ``equity``, ``costs_paid``,
     ``n_trades`` and ``session_index``. Per-env state is readable as arrays (``equity``,
-    ``position``, ``cash``, ...).
+    ``position``, ``cash``, ``costs_paid``, ``n_trades``, ``bar``, ...).
     """
 
     def __init__(
@@ -55,26 +55,82 @@ class IntradayVecEnv(VecEnv):
         self.layout = self.book.layout
         observation_space, action_space = make_spaces(self.book, self.config)
         super().__init__(n_envs, observation_space, action_space)
-        self._data = self.book.stacked
+        data = self.book.stacked
+        self._n_bars = data.n_bars
+        self._stride = data.stride
+        self._windows = data.windows
+        self._observations = data.observations
+        self._market = np.stack([data.open, data.close, data.fill_volume])
+        costs = self.config.costs
+        self._params = np.array(
+            [
+                *costs.rates,
+                self.config.lot_size,
+                self.config.min_trade_fraction,
+                self.config.initial_capital,
+            ]
+        )
         self._levels = np.asarray(self.config.position_levels, dtype=np.float64)
-        self._capital = self.config.initial_capital
-        self._delay = self.config.costs.fill_delay_bars
-        self._deadband = self.config.min_trade_fraction
         self._discrete = self.config.action_type == "discrete"
         self._rngs = [seeding.np_random()[0] for _ in range(n_envs)]
         self._next_sequential = np.arange(n_envs, dtype=np.int64)
-        self._env_index = np.arange(n_envs)
-        self._actions: npt.NDArray[Any] = np.zeros(n_envs)
-        zeros = np.zeros(n_envs)
+        self._env_index = np.arange(n_envs, dtype=np.int64)
+        self._no_actions = np.zeros(n_envs, dtype=np.int64)
+        self._no_exposure = np.zeros(n_envs)
+        self._actions: npt.NDArray[Any] = self._no_actions
+        self._fs = np.zeros((kernel.N_FLOAT_STATE, n_envs))
+        self._ints = np.zeros((kernel.N_INT_STATE, n_envs), dtype=np.int64)
+        self._pending = np.full((n_envs, costs.fill_delay_bars), np.nan)
         self.session_index = np.zeros(n_envs, dtype=np.int64)
-        self.bar = np.zeros(n_envs, dtype=np.int64)
-        self._row = np.zeros(n_envs, dtype=np.int64)
-        self.last_bar = np.ones(n_envs, dtype=np.int64)
-        self.cash, self.position, self.avg_price = zeros.copy(), zeros.copy(), zeros.copy()
-        self.costs_paid, self.peak_equity, self.equity = zeros.copy(), zeros.copy(), zeros.copy()
-        self.n_trades = np.zeros(n_envs, dtype=np.int64)
-        self._intended = zeros.copy()
-        self._pending = np.full((n_envs, self._delay), np.nan)
+
+    # -- per-env state, as views of the kernel's arrays -----------------------------------------
+    def _float_row(self, row: int) -> FloatArray:
+        values: FloatArray = self._fs[row]
+        return values
+
+    def _int_row(self, row: int) -> IntArray:
+        values: IntArray = self._ints[row]
+        return values
+
+    @property
+    def cash(self) -> FloatArray:
+        return self._float_row(kernel.CASH)
+
+    @property
+    def position(self) -> FloatArray:
+        return self._float_row(kernel.POSITION)
+
+    @property
+    def avg_price(self) -> FloatArray:
+        return self._float_row(kernel.AVG_PRICE)
+
+    @property
+    def costs_paid(self) -> FloatArray:
+        return self._float_row(kernel.COSTS_PAID)
+
+    @property
+    def peak_equity(self) -> FloatArray:
+        return self._float_row(kernel.PEAK_EQUITY)
+
+    @property
+    def equity(self) -> FloatArray:
+        return self._float_row(kernel.EQUITY)
+
+    @property
+    def last_step_costs(self) -> FloatArray:
+        return self._float_row(kernel.STEP_COST)
+
+    @property
+    def bar(self) -> IntArray:
+        return self._int_row(kernel.BAR)
+
+    @property
+    def last_bar(self) -> IntArray:
+        return self._int_row(kernel.LAST_BAR)
+
+    @property
+    def n_trades(self) -> IntArray:
+        return self._int_row(kernel.N_TRADES)
 
     # -- resets -------------------------------------------------------------------------------
     def reset(self) -> VecEnvObs:
@@ -89,23 +145,24 @@ class IntradayVecEnv(VecEnv):
         return self._observe(self._env_index)
 
     def _start_session(self, i: int, index: int | None = None) -> None:
+        n_sessions = self.book.n_sessions
         if index is None:
             if self.config.session_order == "random":
-                index = int(self._rngs[i].integers(self.book.n_sessions))
+                index = int(self._rngs[i].integers(n_sessions))
             else:
-                index = int(self._next_sequential[i] % self.book.n_sessions)
+                index = int(self._next_sequential[i] % n_sessions)
                 self._next_sequential[i] += self.num_envs
-        elif not 0 <= index < self.book.n_sessions:
+        elif not 0 <= index < n_sessions:
             raise EnvError(
-                f"reset options.session_index: expected 0..{self.book.n_sessions - 1}, was {index}"
+                f"reset options.session_index: expected 0..{n_sessions - 1}, was {index}"
             )
         self.session_index[i] = index
-        self.bar[i] = 0
-        self._row[i] = index * self._data.stride + self.layout.window - 1
-        self.last_bar[i] = self._data.n_bars[index] - 1
-        self.cash[i] = self.equity[i] = self.peak_equity[i] = self._capital
-        self.position[i] = self.avg_price[i] = self.costs_paid[i] = self._intended[i] = 0.0
-        self.n_trades[i] = 0
+        self._fs[:, i] = 0.0
+        for row in (kernel.CASH, kernel.EQUITY, kernel.PEAK_EQUITY):
+            self._fs[row, i] = self.config.initial_capital
+        self._ints[:, i] = 0
+        self._ints[kernel.ROW, i] = index * self._stride + self.layout.window - 1
+        self._ints[kernel.LAST_BAR, i] = self._n_bars[index] - 1
         self._pending[i] = np.nan
 
     # -- stepping -----------------------------------------------------------------------------
@@ -113,28 +170,33 @@ class IntradayVecEnv(VecEnv):
         self._actions = np.asarray(actions)
 
     def step_wait(self) -> VecEnvStepReturn:
-        data = self._data
-        exposure = self._target_exposure(self._actions)
-        equity_before = self.equity
-        quantity = self._orders_due(exposure, equity_before, data.close[self._row])
-
-        self.bar += 1
-        self._row += 1
-        row = self._row
-        step_cost = self._fill(quantity, data.open[row], row)
-        close = data.close[row]
-        dones = self.bar == self.last_bar
-        any_done = bool(dones.any())
-        if any_done:  # close every finished session at its last close (market-on-close)
-            step_cost = step_cost + self._fill(np.where(dones, -self.position, 0.0), close, row)
-            self._intended[dones] = 0.0
-        self.equity = self.cash + self.position * close
-        self.peak_equity = np.maximum(self.peak_equity, self.equity)
-        rewards = ((self.equity - equity_before) / self._capital).astype(np.float32)
-        self.last_step_costs = step_cost
-        obs = self._observe(self._env_index)
+        action_index, exposure = self._parse_actions(self._actions)
+        rewards = np.empty(self.num_envs, np.float32)
+        dones = np.empty(self.num_envs, np.bool_)
+        fields = np.empty((self.num_envs, 4))
+        n_done = kernel.step_kernel(
+            action_index,
+            exposure,
+            self._levels,
+            self._discrete,
+            self._fs,
+            self._ints,
+            self._pending,
+            self._market,
+            self._params,
+            rewards,
+            dones,
+            fields,
+        )
+        if n_done < 0:
+            bad = -1 - n_done
+            raise EnvError(
+                f"actions: expected 0..{self._levels.shape[0] - 1}, "
+                f"was {int(action_index[bad])} (env {bad})"
+            )
+        obs = self._build(self._ints[kernel.ROW], fields)
         infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
-        if any_done:
+        if n_done:
             done_index = np.flatnonzero(dones)
             for i in done_index.tolist():
                 infos[i] = self._final_info(i, obs[i].copy())
@@ -142,77 +204,29 @@ class IntradayVecEnv(VecEnv):
             obs[done_index] = self._observe(done_index)
         return obs, rewards, dones, infos
 
-    def _target_exposure(self, actions: npt.NDArray[Any]) -> FloatArray:
+    def _parse_actions(self, actions: npt.NDArray[Any]) -> tuple[IntArray, FloatArray]:
         if self._discrete:
-            action_index = actions.reshape(self.num_envs)
-            if action_index.dtype != np.int64:
-                action_index = action_index.astype(np.int64)
-            if action_index.min() < 0 or action_index.max() >= self._levels.shape[0]:
-                bad = (action_index < 0) | (action_index >= self._levels.shape[0])
-                raise EnvError(
-                    f"actions: expected 0..{self._levels.shape[0] - 1}, "
-                    f"was {int(action_index[bad][0])} (env {int(np.flatnonzero(bad)[0])})"
-                )
-            levels: FloatArray = self._levels[action_index]
-            return levels
+            index = actions.reshape(self.num_envs)
+            if index.dtype != np.int64:
+                index = index.astype(np.int64)
+            return index, self._no_exposure
         values = actions.reshape(self.num_envs, -1)[:, 0].astype(np.float64)
         if not np.isfinite(values).all():
             raise EnvError(f"actions: expected finite target exposures, was {values}")
         limit = self.config.max_exposure
-        return np.minimum(np.maximum(values, -limit), limit)
-
-    def _orders_due(
-        self, exposure: FloatArray, equity: FloatArray, close: FloatArray
-    ) -> FloatArray:
-        """Place this bar's orders; return the share quantities that fill at the next open."""
-        lot = self.config.lot_size
-        target = np.trunc(exposure * np.maximum(equity, 0.0) / close / lot) * lot
-        intended = self._intended
-        place = (target != intended) & (
-            (target == 0.0) | (np.abs(target - intended) * close >= self._deadband * equity)
-        )
-        self._intended = np.where(place, target, intended)
-        if self._delay == 1:  # the order fills at the very next open: no queue needed
-            return np.where(place, target - self.position, 0.0)
-        placed = np.flatnonzero(place)
-        self._pending[placed, self.bar[placed] % self._delay] = target[placed]
-        slot = (self.bar + 1) % self._delay
-        due = self._pending[self._env_index, slot]
-        self._pending[self._env_index, slot] = np.nan
-        return np.where(np.isnan(due), 0.0, due - self.position)
-
-    def _fill(self, quantity: FloatArray, price: FloatArray, row: IntArray) -> FloatArray:
-        # Envs with quantity 0 pass through unchanged (zero cost, same cash, position, average).
-        cost = trade_cost(quantity, price, self._data.fill_volume[row], self.config.costs)
-        self.cash, self.position, self.avg_price = apply_fill(
-            self.cash, self.position, self.avg_price, quantity, price, cost
-        )
-        self.costs_paid = self.costs_paid + cost
-        self.n_trades += quantity != 0.0
-        return cost
+        return self._no_actions, np.minimum(np.maximum(values, -limit), limit)
 
     # -- observations -------------------------------------------------------------------------
-    def _observe(self, envs: npt.NDArray[np.intp] | IntArray) -> npt.NDArray[np.float32]:
-        all_envs = envs is self._env_index
-        row = self._row if all_envs else self._row[envs]
-        price = self._data.close[row]
-        equity = self.equity if all_envs else self.equity[envs]
-        position = self.position if all_envs else self.position[envs]
-        avg_price = self.avg_price if all_envs else self.avg_price[envs]
-        peak = self.peak_equity if all_envs else self.peak_equity[envs]
-        last = self.last_bar if all_envs else self.last_bar[envs]
-        bar = self.bar if all_envs else self.bar[envs]
-        positive = equity > 0.0
-        exposure = np.where(positive, position * price / np.where(positive, equity, 1.0), 0.0)
-        out = np.empty((row.shape[0], self.layout.obs_dim), np.float32)
-        return self.layout.write(
-            out,
-            self._data.windows[row - (self.layout.window - 1)],
-            exposure,
-            unrealized_pnl(position, avg_price, price) / self._capital,
-            (last - bar) / last,
-            1.0 - equity / peak,
-        )
+    def _observe(self, envs: IntArray) -> npt.NDArray[np.float32]:
+        fields = np.empty((envs.shape[0], 4))
+        kernel.fields_kernel(envs, self._fs, self._ints, self._market, self._params, fields)
+        return self._build(self._ints[kernel.ROW, envs], fields)
+
+    def _build(self, rows: IntArray, fields: FloatArray) -> npt.NDArray[np.float32]:
+        if self._observations is not None:
+            return self.layout.write_rows(self._observations, rows, fields)
+        out = np.empty((rows.shape[0], self.layout.obs_dim), np.float32)
+        return self.layout.write(out, self._windows[rows - (self.layout.window - 1)], fields)
 
     def _final_info(self, i: int, terminal_obs: npt.NDArray[np.float32]) -> dict[str, Any]:
         return {

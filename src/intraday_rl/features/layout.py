@@ -24,13 +24,20 @@ from intraday_rl.shared.errors import FeatureError
 from intraday_rl.shared.types import PortfolioState
 
 Float32Array = npt.NDArray[np.float32]
-ArrayOrFloat = float | npt.NDArray[Any]
 
 
 class ObservationLayout:
     """Describes and builds the observation vector from a feature window and portfolio state."""
 
-    __slots__ = ("_feature_size", "feature_names", "n_features", "obs_dim", "pnl_scale", "window")
+    __slots__ = (
+        "_feature_size",
+        "_portfolio_scales",
+        "feature_names",
+        "n_features",
+        "obs_dim",
+        "pnl_scale",
+        "window",
+    )
 
     def __init__(self, feature_names: Sequence[str], window: int, pnl_scale: float = 100.0) -> None:
         if window < 1:
@@ -43,6 +50,8 @@ class ObservationLayout:
         self.n_features = len(self.feature_names)
         self._feature_size = self.window * self.n_features
         self.obs_dim = self._feature_size + len(PORTFOLIO_FIELDS)
+        # Multipliers of (position, unrealized_pnl, time_left, drawdown).
+        self._portfolio_scales = np.array([1.0, self.pnl_scale, 1.0, self.pnl_scale])
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -70,36 +79,54 @@ class ObservationLayout:
     def write(
         self,
         out: Float32Array,
-        feature_window: Float32Array,
-        position: ArrayOrFloat,
-        unrealized_pnl: ArrayOrFloat,
-        time_left: ArrayOrFloat,
-        drawdown: ArrayOrFloat,
+        feature_windows: npt.NDArray[np.floating[Any]],
+        portfolio: npt.NDArray[np.float64],
     ) -> Float32Array:
-        """Fill ``out`` (..., obs_dim) from windows (..., W, F) and portfolio values (...).
+        """Fill ``out`` (N, obs_dim) from windows (N, W, F) or (N, W*F) and portfolio (N, 4).
 
-        Works for one observation (scalars) or a batch (arrays over the leading axis).
+        ``portfolio`` columns are (position, unrealized_pnl, time_left, drawdown) as fractions,
+        the same values :meth:`build` takes one by one.
         """
-        lead = out.shape[:-1]
-        size = self._feature_size
-        out[..., :size] = feature_window.reshape(*lead, size)
-        out[..., size] = position
-        out[..., size + 1] = unrealized_pnl * self.pnl_scale
-        out[..., size + 2] = time_left
-        out[..., size + 3] = drawdown * self.pnl_scale
+        out[:, : self._feature_size] = feature_windows.reshape(out.shape[0], self._feature_size)
+        out[:, self._feature_size :] = portfolio * self._portfolio_scales
+        return out
+
+    def observation_table(self, windows: Float32Array) -> Float32Array:
+        """Return (n, obs_dim) rows holding each window (n, W*F) and zeroed portfolio fields.
+
+        A batch of observations is then one ``take`` of rows plus the portfolio fields
+        (:meth:`write_rows`), the vectorized env's hot path.
+        """
+        table = np.zeros((windows.shape[0], self.obs_dim), np.float32)
+        table[:, : self._feature_size] = windows
+        return table
+
+    def write_rows(
+        self,
+        table: Float32Array,
+        rows: npt.NDArray[np.int64],
+        portfolio: npt.NDArray[np.float64],
+    ) -> Float32Array:
+        """Return new observations: ``rows`` of an :meth:`observation_table`, portfolio (N, 4)."""
+        out = table.take(rows, axis=0)
+        out[:, self._feature_size :] = portfolio * self._portfolio_scales
         return out
 
     def build(
         self,
-        feature_window: Float32Array,
+        feature_window: npt.NDArray[np.floating[Any]],
         position: float,
         unrealized_pnl: float,
         time_left: float,
         drawdown: float,
     ) -> Float32Array:
-        """Return a new observation from one window (W, F) and portfolio values."""
+        """Return a new observation from one window ((W, F) or flattened) and portfolio values."""
         out = np.empty(self.obs_dim, np.float32)
-        return self.write(out, feature_window, position, unrealized_pnl, time_left, drawdown)
+        size = self._feature_size
+        out[:size] = feature_window.reshape(size)
+        scale = self.pnl_scale
+        out[size:] = (position, unrealized_pnl * scale, time_left, drawdown * scale)
+        return out
 
     def build_from_state(self, feature_window: Float32Array, state: PortfolioState) -> Float32Array:
         """Return the observation for a live :class:`PortfolioState` (execution uses this)."""

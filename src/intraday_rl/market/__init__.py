@@ -2,12 +2,13 @@
 
 from intraday_rl.market.accounting import Portfolio, apply_fill, realized_pnl, unrealized_pnl
 from intraday_rl.market.config import CostConfig
-from intraday_rl.market.costs import trade_cost
+from intraday_rl.market.costs import fill_cost, trade_cost
 
 __all__ = [
     "CostConfig",
     "Portfolio",
     "apply_fill",
+    "fill_cost",
     "realized_pnl",
     "trade_cost",
     "unrealized_pnl",

@@ -1,7 +1,7 @@
 """The one portfolio accounting: cash, position, average entry price, equity and P&L.
 
-Like the cost model, every function works elementwise on Python floats or numpy arrays, so the
-scalar env, the vectorized env and the paper broker share each line.
+The functions are scalar arithmetic on floats, so the scalar env, the paper broker and (compiled
+by numba) the vectorized env's kernel share each line.
 
 Identities (tested): ``equity = cash + position * price`` and
 ``equity - initial_capital = realized_pnl + unrealized_pnl - costs_paid``.
@@ -10,41 +10,38 @@ Identities (tested): ``equity = cash + position * price`` and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeVar
-
-import numpy as np
-import numpy.typing as npt
 
 from intraday_rl.shared.types import PortfolioState
 
-Num = TypeVar("Num", float, npt.NDArray[np.float64])
-
 
 def apply_fill(
-    cash: Num, position: Num, avg_price: Num, quantity: Num, price: Num, cost: Num
-) -> tuple[Num, Num, Num]:
+    cash: float, position: float, avg_price: float, quantity: float, price: float, cost: float
+) -> tuple[float, float, float]:
     """Return ``(cash, position, avg_price)`` after buying ``quantity`` shares (< 0 sells).
 
-    The average entry price follows the position: it is the fill price when a position opens or
-    flips side, the volume-weighted price when it grows, unchanged when it shrinks, 0 when flat.
+    The average entry price follows the position: the fill price when a position opens or flips
+    side, the volume-weighted price when it grows, unchanged when it shrinks, 0 when flat.
     """
     new_position = position + quantity
-    adds = position * quantity > 0.0
-    opens = position * new_position <= 0.0
-    flat = new_position == 0.0
-    # Division guard: the value is discarded whenever new_position is 0 (opens is then true).
-    grown_avg = (position * avg_price + quantity * price) / (new_position + flat)
-    kept_avg = adds * grown_avg + (adds ^ True) * avg_price
-    new_avg = (flat ^ True) * (opens * price + (opens ^ True) * kept_avg)
+    if new_position == 0.0:
+        new_avg = 0.0
+    elif position * new_position <= 0.0:
+        new_avg = price
+    elif position * quantity > 0.0:
+        new_avg = (position * avg_price + quantity * price) / new_position
+    else:
+        new_avg = avg_price
     return cash - quantity * price - cost, new_position, new_avg
 
 
-def unrealized_pnl(position: Num, avg_price: Num, price: Num) -> Num:
+def unrealized_pnl(position: float, avg_price: float, price: float) -> float:
     """P&L of the open position marked at ``price``, before costs."""
     return position * (price - avg_price)
 
 
-def realized_pnl(equity: Num, initial_capital: float, unrealized: Num, costs_paid: Num) -> Num:
+def realized_pnl(
+    equity: float, initial_capital: float, unrealized: float, costs_paid: float
+) -> float:
     """P&L of closed quantity before costs, derived from the equity identity."""
     return equity - initial_capital - unrealized + costs_paid
 

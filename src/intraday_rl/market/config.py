@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from intraday_rl.shared.config import FrozenConfig
+from intraday_rl.shared.constants import BPS
 
 
 class CostConfig(FrozenConfig):
@@ -38,3 +39,8 @@ class CostConfig(FrozenConfig):
     def proportional_bps(self) -> float:
         """Costs proportional to notional, before impact: commission plus half-spread."""
         return self.commission_bps + self.half_spread_bps
+
+    @property
+    def rates(self) -> tuple[float, float, float]:
+        """(proportional rate, per-share commission, impact rate), as ``fill_cost`` takes them."""
+        return (self.proportional_bps * BPS, self.commission_per_share, self.impact_bps * BPS)

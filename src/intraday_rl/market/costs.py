@@ -1,44 +1,42 @@
-"""The one cost model: what a fill costs, for one order or for a batch of orders at once.
+"""The one cost model: what a fill costs.
 
-The functions are written with plain arithmetic so the same code runs on Python floats (the scalar
-env, the paper broker) and on numpy arrays (the vectorized env): one implementation, bit-identical
-results in both.
+:func:`fill_cost` is plain scalar arithmetic on floats, so the same function runs in the scalar env,
+the paper broker and, compiled by numba, inside the vectorized env's kernel: one implementation and
+bit-identical results everywhere (``math.sqrt`` is correctly rounded in both).
 """
 
 from __future__ import annotations
 
 import math
-from typing import TypeVar
-
-import numpy as np
-import numpy.typing as npt
 
 from intraday_rl.market.config import CostConfig
-from intraday_rl.shared.constants import BPS
-
-Num = TypeVar("Num", float, npt.NDArray[np.float64])
 
 
-def _sqrt(x: Num) -> Num:
-    # math.sqrt and np.sqrt are both correctly rounded, so scalar and batch results are identical.
-    if isinstance(x, float):
-        return math.sqrt(x)
-    return np.sqrt(x)
-
-
-def trade_cost(quantity: Num, price: Num, bar_volume: Num, costs: CostConfig) -> Num:
-    """Return the total cost (>= 0, account currency) of filling ``quantity`` shares at ``price``.
+def fill_cost(
+    quantity: float,
+    price: float,
+    bar_volume: float,
+    proportional_rate: float,
+    per_share: float,
+    impact_rate: float,
+) -> float:
+    """Return the cost (>= 0, account currency) of filling ``quantity`` shares at ``price``.
 
     Args:
         quantity: Signed shares (the sign does not matter for cost).
         price: Fill price (> 0).
         bar_volume: Volume of the fill bar, at least 1 (callers floor zero-volume bars at 1, which
             makes trading into an empty bar very expensive rather than free).
-        costs: The cost parameters.
+        proportional_rate: Commission plus half-spread, as a fraction of notional.
+        per_share: Commission per share.
+        impact_rate: Square-root impact at 100% participation, as a fraction of notional.
     """
     size = abs(quantity)
-    notional = size * price
-    impact_rate = costs.impact_bps * BPS * _sqrt(size / bar_volume)
-    return (
-        notional * (costs.proportional_bps * BPS + impact_rate) + size * costs.commission_per_share
-    )
+    rate = proportional_rate + impact_rate * math.sqrt(size / bar_volume)
+    return size * price * rate + size * per_share
+
+
+def trade_cost(quantity: float, price: float, bar_volume: float, costs: CostConfig) -> float:
+    """Return :func:`fill_cost` with the rates of ``costs``."""
+    proportional_rate, per_share, impact_rate = costs.rates
+    return fill_cost(quantity, price, bar_volume, proportional_rate, per_share, impact_rate)

@@ -1,0 +1,145 @@
+"""The vectorized env's inner loop, compiled with numba from the scalar env's own rules.
+
+The kernel calls numba-compiled copies of the very functions the scalar env calls
+(:func:`~intraday_rl.market.costs.fill_cost`, :func:`~intraday_rl.market.accounting.apply_fill`,
+:mod:`~intraday_rl.env.mechanics`), so there is one implementation of costs, accounting, sizing
+and the deadband, and the two envs agree bit for bit. Compiled on first use and cached on disk.
+
+State is packed into a few 2-D arrays (one row per quantity, one column per env) because each
+argument of a numba call costs dispatch time on every step.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+import numpy.typing as npt
+
+from intraday_rl.env import mechanics
+from intraday_rl.market import accounting, costs
+
+_fill_cost = numba.njit(cache=True)(costs.fill_cost)
+_apply_fill = numba.njit(cache=True)(accounting.apply_fill)
+_target_shares = numba.njit(cache=True)(mechanics.target_shares)
+_places_order = numba.njit(cache=True)(mechanics.places_order)
+_portfolio_fields = numba.njit(cache=True)(mechanics.portfolio_fields)
+
+F8 = npt.NDArray[np.float64]
+I8 = npt.NDArray[np.int64]
+
+# Rows of the float state.
+CASH, POSITION, AVG_PRICE, COSTS_PAID, PEAK_EQUITY, EQUITY, INTENDED, STEP_COST = range(8)
+N_FLOAT_STATE = 8
+# Rows of the integer state.
+ROW, BAR, LAST_BAR, N_TRADES = range(4)
+N_INT_STATE = 4
+# Rows of the market table (one column per padded bar of every session).
+OPEN, CLOSE, FILL_VOLUME = range(3)
+# Entries of the parameter vector.
+PROPORTIONAL, PER_SHARE, IMPACT, LOT, DEADBAND, CAPITAL = range(6)
+
+
+@numba.njit(cache=True)
+def _fill(fs: F8, ints: I8, i: int, quantity: float, price: float, volume: float, p: F8) -> None:
+    cost = _fill_cost(quantity, price, volume, p[PROPORTIONAL], p[PER_SHARE], p[IMPACT])
+    fs[CASH, i], fs[POSITION, i], fs[AVG_PRICE, i] = _apply_fill(
+        fs[CASH, i], fs[POSITION, i], fs[AVG_PRICE, i], quantity, price, cost
+    )
+    fs[COSTS_PAID, i] += cost
+    fs[STEP_COST, i] += cost
+    ints[N_TRADES, i] += 1
+
+
+@numba.njit(cache=True)
+def _step_one(
+    i: int, exposure: float, fs: F8, ints: I8, pending: F8, market: F8, p: F8
+) -> tuple[float, bool]:
+    # IntradayTradingEnv.step for env i; returns (reward, done).
+    delay = pending.shape[1]
+    equity_before = fs[EQUITY, i]
+    price = market[CLOSE, ints[ROW, i]]
+    target = _target_shares(exposure, equity_before, price, p[LOT])
+    if _places_order(target, fs[INTENDED, i], price, equity_before, p[DEADBAND]):
+        pending[i, ints[BAR, i] % delay] = target
+        fs[INTENDED, i] = target
+    ints[BAR, i] += 1
+    ints[ROW, i] += 1
+    r = ints[ROW, i]
+    fs[STEP_COST, i] = 0.0
+    slot = ints[BAR, i] % delay
+    due = pending[i, slot]
+    if not math.isnan(due):
+        pending[i, slot] = np.nan
+        quantity = due - fs[POSITION, i]
+        if quantity != 0.0:
+            _fill(fs, ints, i, quantity, market[OPEN, r], market[FILL_VOLUME, r], p)
+    price = market[CLOSE, r]
+    done = ints[BAR, i] == ints[LAST_BAR, i]
+    if done and fs[POSITION, i] != 0.0:
+        _fill(fs, ints, i, -fs[POSITION, i], price, market[FILL_VOLUME, r], p)
+        fs[INTENDED, i] = 0.0
+    value = fs[CASH, i] + fs[POSITION, i] * price
+    if value > fs[PEAK_EQUITY, i]:
+        fs[PEAK_EQUITY, i] = value
+    fs[EQUITY, i] = value
+    return (value - equity_before) / p[CAPITAL], done
+
+
+@numba.njit(cache=True)
+def _write_fields(i: int, k: int, fs: F8, ints: I8, market: F8, p: F8, out: F8) -> None:
+    fields = _portfolio_fields(
+        fs[POSITION, i],
+        fs[AVG_PRICE, i],
+        market[CLOSE, ints[ROW, i]],
+        fs[EQUITY, i],
+        fs[PEAK_EQUITY, i],
+        ints[BAR, i],
+        ints[LAST_BAR, i],
+        p[CAPITAL],
+    )
+    out[k, 0], out[k, 1], out[k, 2], out[k, 3] = fields
+
+
+@numba.njit(cache=True)
+def step_kernel(
+    action_index: I8,
+    exposure: F8,
+    levels: F8,
+    discrete: bool,
+    fs: F8,
+    ints: I8,
+    pending: F8,
+    market: F8,
+    p: F8,
+    rewards: npt.NDArray[np.float32],
+    dones: npt.NDArray[np.bool_],
+    fields: F8,
+) -> int:
+    """Advance every env one bar in place and write its observation fields.
+
+    Returns how many envs finished their session, or ``-1 - i`` when env ``i`` has an out-of-range
+    discrete action (then nothing moved).
+    """
+    n_envs = fs.shape[1]
+    if discrete:
+        for i in range(n_envs):
+            if action_index[i] < 0 or action_index[i] >= levels.shape[0]:
+                return -1 - i
+    n_done = 0
+    for i in range(n_envs):
+        target_exposure = levels[action_index[i]] if discrete else exposure[i]
+        reward, done = _step_one(i, target_exposure, fs, ints, pending, market, p)
+        rewards[i] = reward
+        dones[i] = done
+        n_done += done
+        _write_fields(i, i, fs, ints, market, p, fields)
+    return n_done
+
+
+@numba.njit(cache=True)
+def fields_kernel(envs: I8, fs: F8, ints: I8, market: F8, p: F8, out: F8) -> None:
+    """Write the observation's portfolio fields of the given envs into ``out`` (k, 4)."""
+    for k in range(envs.shape[0]):
+        _write_fields(envs[k], k, fs, ints, market, p, out)
