@@ -54,6 +54,7 @@ class IntradayVecEnv(VecEnv):
         self.book = as_book(sessions, self.config)
         self.layout = self.book.layout
         observation_space, action_space = make_spaces(self.book, self.config)
+        self.render_mode = None  # nothing to render; read by VecEnv.__init__
         super().__init__(n_envs, observation_space, action_space)
         data = self.book.stacked
         self._n_bars = data.n_bars
