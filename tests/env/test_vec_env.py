@@ -84,3 +84,23 @@ def test_vec_env_without_an_observation_table_gives_the_same_observations(sessio
         b = without_table.step(actions)
         np.testing.assert_array_equal(a[0], b[0])
         np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_vec_env_portfolio_states_match_the_scalar_env(book):
+    vec_env = IntradayVecEnv(book, 2, EnvConfig(session_order="sequential"))
+    vec_env.reset()
+    scalar = IntradayTradingEnv(book, EnvConfig(session_order="sequential"))
+    scalar.reset()
+    for action in [2, 2, 0, 1, 2]:
+        vec_env.step(np.array([action, 1]))
+        scalar.step(action)
+    assert vec_env.portfolio_state(0) == scalar.portfolio_state()
+    for _ in range(60):  # run env 0 to its session end: the terminal state comes in the info
+        _, _, dones, infos = vec_env.step(np.array([2, 1]))
+        if dones[0]:
+            terminal = infos[0]["portfolio_state"]
+            assert terminal.position == 0.0
+            assert terminal.equity == infos[0]["equity"]
+            break
+    else:
+        raise AssertionError("session did not end")

@@ -25,12 +25,21 @@ from intraday_rl.data.synthetic import (
 from intraday_rl.data.timestamps import TIMESTAMP_UNITS, parse_timestamps
 from intraday_rl.data.validation import validate_ohlcv
 
+from intraday_rl.data.source import (
+    DataSourceConfig,
+    MarketData,
+    data_fingerprint,
+    load_market_data,
+)
+
 __all__ = [
     "CANONICAL_COLUMNS",
     "DEFAULT_ORACLE_THRESHOLD",
+    "DataSourceConfig",
     "TIMESTAMP_UNITS",
     "Fold",
     "GeneratedMarket",
+    "MarketData",
     "Regime",
     "Session",
     "SessionCalendar",
@@ -38,7 +47,9 @@ __all__ = [
     "SplitConfig",
     "SyntheticMarketConfig",
     "WalkForwardConfig",
+    "data_fingerprint",
     "generate_market",
+    "load_market_data",
     "load_ohlcv",
     "oracle_positions",
     "parse_timestamps",

@@ -27,7 +27,9 @@ from intraday_rl.env import vec_kernel as kernel
 from intraday_rl.env.book import EpisodeBook
 from intraday_rl.env.config import EnvConfig
 from intraday_rl.env.trading_env import as_book, make_spaces
+from intraday_rl.market.accounting import portfolio_state
 from intraday_rl.shared.errors import EnvError
+from intraday_rl.shared.types import PortfolioState
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -37,8 +39,9 @@ class IntradayVecEnv(VecEnv):
     """``n_envs`` intraday sessions simulated together; auto-resets each env at its session end.
 
     Infos are empty dicts except for envs that just finished a session, which carry
-    ``terminal_observation``, ``TimeLimit.truncated`` (always False), ``equity``, ``costs_paid``,
-    ``n_trades`` and ``session_index``. Per-env state is readable as arrays (``equity``,
+    ``terminal_observation``, ``portfolio_state`` (the terminal :class:`PortfolioState`),
+    ``TimeLimit.truncated`` (always False), ``equity``, ``costs_paid``, ``n_trades`` and
+    ``session_index``. Per-env state is readable as arrays (``equity``,
     ``position``, ``cash``, ``costs_paid``, ``n_trades``, ``bar``, ...).
     """
 
@@ -229,9 +232,28 @@ class IntradayVecEnv(VecEnv):
         out = np.empty((rows.shape[0], self.layout.obs_dim), np.float32)
         return self.layout.write(out, self._windows[rows - (self.layout.window - 1)], fields)
 
+    def portfolio_state(self, i: int) -> PortfolioState:
+        """Env ``i``'s portfolio at its current bar's close, as the risk engine sees it."""
+        session = self.book.sessions[int(self.session_index[i])]
+        bar, last = int(self.bar[i]), int(self.last_bar[i])
+        fs = self._fs[:, i].tolist()
+        return portfolio_state(
+            int(session.ts_ns[bar]),
+            session.symbol,
+            float(session.close[bar]),
+            fs[kernel.CASH],
+            fs[kernel.POSITION],
+            fs[kernel.AVG_PRICE],
+            fs[kernel.COSTS_PAID],
+            fs[kernel.PEAK_EQUITY],
+            self.config.initial_capital,
+            (last - bar) / last,
+        )
+
     def _final_info(self, i: int, terminal_obs: npt.NDArray[np.float32]) -> dict[str, Any]:
         return {
             "terminal_observation": terminal_obs,
+            "portfolio_state": self.portfolio_state(i),
             "TimeLimit.truncated": False,
             "equity": float(self.equity[i]),
             "costs_paid": float(self.costs_paid[i]),

@@ -88,19 +88,46 @@ class Portfolio:
 
     def snapshot(self, ts_ns: int, symbol: str, price: float, time_left: float) -> PortfolioState:
         """Return an immutable :class:`PortfolioState` marked at ``price``."""
-        equity = self.equity(price)
-        unrealized = unrealized_pnl(self.position, self.avg_price, price)
-        return PortfolioState(
-            ts_ns=ts_ns,
-            symbol=symbol,
-            price=price,
-            cash=self.cash,
-            position=self.position,
-            equity=equity,
-            initial_capital=self.initial_capital,
-            peak_equity=max(self.peak_equity, equity),
-            realized_pnl=realized_pnl(equity, self.initial_capital, unrealized, self.costs_paid),
-            unrealized_pnl=unrealized,
-            costs_paid=self.costs_paid,
-            time_left=time_left,
+        return portfolio_state(
+            ts_ns,
+            symbol,
+            price,
+            self.cash,
+            self.position,
+            self.avg_price,
+            self.costs_paid,
+            self.peak_equity,
+            self.initial_capital,
+            time_left,
         )
+
+
+def portfolio_state(
+    ts_ns: int,
+    symbol: str,
+    price: float,
+    cash: float,
+    position: float,
+    avg_price: float,
+    costs_paid: float,
+    peak_equity: float,
+    initial_capital: float,
+    time_left: float,
+) -> PortfolioState:
+    """Build the :class:`PortfolioState` of an accounting state marked at ``price``."""
+    equity = cash + position * price
+    unrealized = unrealized_pnl(position, avg_price, price)
+    return PortfolioState(
+        ts_ns=ts_ns,
+        symbol=symbol,
+        price=price,
+        cash=cash,
+        position=position,
+        equity=equity,
+        initial_capital=initial_capital,
+        peak_equity=max(peak_equity, equity),
+        realized_pnl=realized_pnl(equity, initial_capital, unrealized, costs_paid),
+        unrealized_pnl=unrealized,
+        costs_paid=costs_paid,
+        time_left=time_left,
+    )

@@ -37,13 +37,14 @@ def format_validation_error(error: ValidationError, source: str) -> str:
     """Turn a pydantic error into lines ``source: a.b.c: message, was <input>``."""
     lines = []
     for item in error.errors():
-        location = ".".join(str(part) for part in item["loc"]) or "<root>"
-        message = item["msg"]
+        location = ".".join(str(part) for part in item["loc"])
+        message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "unknown field"
-        was = item.get("input")
-        evidence = "" if item["type"] in ("missing", "extra_forbidden") else f", was {was!r}"
-        lines.append(f"{source}: {location}: {message}{evidence}")
+        quiet = not location or item["type"] in ("missing", "extra_forbidden")
+        evidence = "" if quiet else f", was {item.get('input')!r}"
+        where = f"{source}: {location}: " if location else f"{source}: "
+        lines.append(f"{where}{message}{evidence}")
     return "\n".join(lines)
 
 
