@@ -8,6 +8,12 @@ from intraday_rl.data.config import (
 )
 from intraday_rl.data.loading import CANONICAL_COLUMNS, load_ohlcv, write_ohlcv
 from intraday_rl.data.sessions import Session, session_bounds_ns, split_sessions
+from intraday_rl.data.source import (
+    DataSourceConfig,
+    MarketData,
+    data_fingerprint,
+    load_market_data,
+)
 from intraday_rl.data.splits import (
     Fold,
     SessionSplit,
@@ -25,18 +31,11 @@ from intraday_rl.data.synthetic import (
 from intraday_rl.data.timestamps import TIMESTAMP_UNITS, parse_timestamps
 from intraday_rl.data.validation import validate_ohlcv
 
-from intraday_rl.data.source import (
-    DataSourceConfig,
-    MarketData,
-    data_fingerprint,
-    load_market_data,
-)
-
 __all__ = [
     "CANONICAL_COLUMNS",
     "DEFAULT_ORACLE_THRESHOLD",
-    "DataSourceConfig",
     "TIMESTAMP_UNITS",
+    "DataSourceConfig",
     "Fold",
     "GeneratedMarket",
     "MarketData",
