@@ -1,0 +1,224 @@
+"""Folding bars, fills, order events and portfolio snapshots into the books (O(1) each).
+
+Each function validates its event first and returns False for a bad one (NaN, inf, a negative
+price or volume...), leaving the books as they were; the engine then fails closed. Working orders
+are tracked per ``client_order_id`` when there is one, else as anonymous working quantity per
+symbol and side.
+"""
+
+from __future__ import annotations
+
+import math
+
+from intraday_rl.risk.book import AccountBook, SymbolBook
+from intraday_rl.risk.limits import CompiledLimits
+from intraday_rl.shared.types import (
+    Bar,
+    Fill,
+    OrderEvent,
+    OrderEventKind,
+    PortfolioState,
+    TradeRequest,
+)
+
+# client_order_id -> signed quantity still working
+WorkingOrders = dict[str, float]
+
+
+def _finite(*values: object) -> bool:
+    return all(
+        isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        for value in values
+    )
+
+
+def bar_is_valid(bar: Bar) -> bool:
+    """True when every price is finite and > 0, volume finite and >= 0, and low <= high."""
+    if not _finite(bar.open, bar.high, bar.low, bar.close, bar.volume):
+        return False
+    if type(bar.ts_ns) is not int or bar.ts_ns < 0:
+        return False
+    return (
+        min(bar.open, bar.high, bar.low, bar.close) > 0.0
+        and bar.volume >= 0.0
+        and (bar.low <= min(bar.open, bar.close) and max(bar.open, bar.close) <= bar.high)
+    )
+
+
+def mark_price(book: SymbolBook, price: float, ts_ns: int) -> None:
+    """Move the symbol to a new reference price: one EWMA return when time moved forward.
+
+    No return is taken from a price before a jump back in time (a new episode).
+    """
+    if book.price > 0.0 and ts_ns > book.last_data_ns >= 0:
+        book.volatility.update(price / book.price - 1.0)
+        book.sigma = book.volatility.volatility
+    book.price = price
+    book.last_data_ns = max(ts_ns, book.last_data_ns)
+    book.data_fault = False
+
+
+def apply_bar(book: SymbolBook, account: AccountBook, bar: Bar) -> bool:
+    """Fold one bar in: reference price, volatility, bar and session volume.
+
+    A bar older than the symbol's last data (a late, out-of-order bar) is ignored.
+    """
+    if not bar_is_valid(bar):
+        book.data_fault = True
+        return False
+    if bar.ts_ns < book.last_data_ns:
+        return True
+    mark_price(book, bar.close, bar.ts_ns)
+    book.bar_volume = bar.volume
+    book.session_volume += bar.volume
+    account.restate(book)
+    account.mark()
+    return True
+
+
+def _release(book: SymbolBook, quantity: float) -> None:
+    # Take |quantity| off the working orders of quantity's side, never below 0.
+    if quantity > 0.0:
+        book.working_buy = max(0.0, book.working_buy - quantity)
+    else:
+        book.working_sell = max(0.0, book.working_sell + quantity)
+
+
+def fill_is_valid(fill: Fill) -> bool:
+    """True when quantity is finite and not 0, price finite and > 0, cost finite and >= 0."""
+    if not _finite(fill.quantity, fill.price, fill.cost) or type(fill.ts_ns) is not int:
+        return False
+    return fill.quantity != 0.0 and fill.price > 0.0 and fill.cost >= 0.0
+
+
+def apply_fill(book: SymbolBook, account: AccountBook, fill: Fill, working: WorkingOrders) -> bool:
+    """Book a fill: cash, position, turnover, and the working order it came from."""
+    if not fill_is_valid(fill):
+        return False
+    quantity = fill.quantity
+    account.cash -= quantity * fill.price + fill.cost
+    book.position += quantity
+    book.traded_quantity += abs(quantity)
+    account.turnover.add(abs(quantity) * fill.price)
+    order_id = fill.client_order_id
+    remaining = working.get(order_id) if order_id is not None else None
+    if order_id is not None and remaining is not None:
+        filled = math.copysign(min(abs(quantity), abs(remaining)), remaining)
+        _release(book, filled)
+        if remaining - filled == 0.0:
+            del working[order_id]
+        else:
+            working[order_id] = remaining - filled
+    else:
+        _release(book, quantity)
+    if not book.price > 0.0:  # no market data yet: value the position at its fill price
+        book.price = fill.price
+    account.restate(book)
+    account.mark()
+    return True
+
+
+def apply_order_event(
+    book: SymbolBook, account: AccountBook, event: OrderEvent, working: WorkingOrders
+) -> bool:
+    """Release what is still working when an order is cancelled, rejected or expires."""
+    if event.kind is OrderEventKind.ACKNOWLEDGED:
+        return True
+    order_id = event.client_order_id
+    remaining = working.pop(order_id, None) if order_id is not None else None
+    if remaining is not None:
+        _release(book, remaining)
+    elif _finite(event.quantity):
+        _release(book, event.quantity)
+    else:
+        return False
+    account.restate(book)
+    return True
+
+
+def snapshot_is_valid(state: PortfolioState) -> bool:
+    """True when every number of a portfolio snapshot is finite and prices/capital are > 0."""
+    numbers = (
+        state.price,
+        state.cash,
+        state.position,
+        state.equity,
+        state.initial_capital,
+        state.peak_equity,
+    )
+    if not _finite(*numbers) or type(state.ts_ns) is not int or state.ts_ns < 0:
+        return False
+    return state.price > 0.0 and state.initial_capital > 0.0
+
+
+def apply_snapshot(book: SymbolBook, account: AccountBook, state: PortfolioState) -> bool:
+    """Fold an env's :class:`PortfolioState` in: it is authoritative for cash and position.
+
+    The position change since the last snapshot counts as traded notional (turnover). A snapshot
+    older than the symbol's last data is ignored.
+    """
+    if not snapshot_is_valid(state):
+        book.data_fault = True
+        return False
+    if state.ts_ns < book.last_data_ns:  # older than what is known: ignored
+        return True
+    traded = abs(state.position - book.position)
+    if traded:
+        book.traded_quantity += traded
+        account.turnover.add(traded * state.price)
+    account.capital = state.initial_capital
+    account.cash = state.cash
+    book.position = state.position
+    mark_price(book, state.price, state.ts_ns)
+    account.restate(book)
+    account.peak.update(state.peak_equity)
+    account.intraday.update(state.peak_equity)
+    account.mark()
+    return True
+
+
+def record_approval(
+    account: AccountBook,
+    book: SymbolBook,
+    request: TradeRequest,
+    quantity: float,
+    now_ns: int,
+    limits: CompiledLimits,
+    seen_order_ids: set[str],
+    working: WorkingOrders,
+) -> None:
+    """Book an approved order: throttle windows, duplicate memory and working quantity."""
+    # Windows: append now, evict lazily once a deque reaches its limit (the screen only reads
+    # deque lengths; the checks count exactly).
+    times = account.orders.times_ns
+    times.append(now_ns)
+    if len(times) >= limits.order_rate_max:
+        account.orders.evict(now_ns)
+    side = book.buys if quantity > 0.0 else book.sells
+    side.times_ns.append(now_ns)
+    if len(side.times_ns) >= limits.repeat_max:
+        side.evict(now_ns)
+    book.last_order_quantity = request.quantity
+    price = request.limit_price
+    book.last_order_price = request.reference_price if price is None else price
+    book.last_order_ns = now_ns
+    client_order_id = request.client_order_id
+    if client_order_id is not None:
+        seen_order_ids.add(client_order_id)
+        working[client_order_id] = quantity
+    account.add_working(book, quantity)
+
+
+def count_attempt(books: dict[str, SymbolBook], request: object, now_ns: object) -> None:
+    """Count a refused order toward the repeated-execution throttle of its symbol and side.
+
+    A loop that keeps sending what is refused is a runaway too.
+    """
+    symbol = getattr(request, "symbol", None)
+    book = books.get(symbol) if isinstance(symbol, str) else None
+    quantity = getattr(request, "quantity", 0.0)
+    if book is None or type(now_ns) is not int or not isinstance(quantity, float | int):
+        return
+    if not math.isfinite(quantity) or quantity == 0.0:
+        return
+    (book.buys if quantity > 0.0 else book.sells).record(now_ns)

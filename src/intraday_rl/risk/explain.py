@@ -1,0 +1,257 @@
+"""The full decision path: gate checks, every control, and the rule that combines breaches.
+
+Gates run first: a malformed request, a bad clock, an unknown symbol, a halted engine or missing
+or stale data end the decision there (fail closed: BLOCK). Otherwise every control of
+:data:`CONTROL_CHECKS` runs and :func:`combine` turns the breaches into an action and a quantity:
+the most severe action wins; ``REDUCE`` sends the smallest quantity any reducing rule allows, cut
+to whole lots, and becomes ``BLOCK`` when that is 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import replace
+
+from intraday_rl.risk.book import SymbolBook
+from intraday_rl.risk.checks import (
+    Breach,
+    Check,
+    PreTradeState,
+    check_adv_participation,
+    check_bar_participation,
+    check_duplicate,
+    check_order_notional,
+    check_order_quantity,
+    check_order_rate,
+    check_position,
+    check_price_collar,
+    check_repeated_execution,
+    check_turnover,
+    is_reduce_only,
+    reducing_part,
+)
+from intraday_rl.risk.codes import ReasonCode, TradingState
+from intraday_rl.risk.exposure import (
+    check_account_state,
+    check_concentration,
+    check_cvar,
+    check_gross_exposure,
+    check_leverage,
+    check_net_exposure,
+    check_var,
+)
+from intraday_rl.risk.limits import MAX_SANE_PRICE, MAX_SANE_QUANTITY, CompiledLimits
+from intraday_rl.shared.types import RiskAction, TradeRequest
+
+ORDER_TYPES = ("market", "limit")
+
+_REFUSING = (RiskAction.BLOCK, RiskAction.HALT)
+
+# Gate codes after which nothing about the order can be judged (no state gate, no controls).
+REQUEST_CODES = frozenset(
+    {
+        ReasonCode.INVALID_REQUEST,
+        ReasonCode.INVALID_QUANTITY,
+        ReasonCode.INVALID_PRICE,
+        ReasonCode.UNKNOWN_SYMBOL,
+        ReasonCode.CLOCK_FAULT,
+    }
+)
+
+# Every control with the code it reports, in check order (account-state rules run first).
+CONTROL_CHECKS: tuple[tuple[ReasonCode, Check], ...] = (
+    (ReasonCode.DUPLICATE_ORDER, check_duplicate),
+    (ReasonCode.MAX_ORDER_QUANTITY, check_order_quantity),
+    (ReasonCode.MAX_ORDER_NOTIONAL, check_order_notional),
+    (ReasonCode.PRICE_COLLAR, check_price_collar),
+    (ReasonCode.ORDER_RATE, check_order_rate),
+    (ReasonCode.REPEATED_EXECUTION, check_repeated_execution),
+    (ReasonCode.BAR_PARTICIPATION, check_bar_participation),
+    (ReasonCode.ADV_PARTICIPATION, check_adv_participation),
+    (ReasonCode.TURNOVER, check_turnover),
+    (ReasonCode.MAX_POSITION, check_position),
+    (ReasonCode.MAX_GROSS_EXPOSURE, check_gross_exposure),
+    (ReasonCode.MAX_NET_EXPOSURE, check_net_exposure),
+    (ReasonCode.MAX_LEVERAGE, check_leverage),
+    (ReasonCode.CONCENTRATION, check_concentration),
+    (ReasonCode.VAR_LIMIT, check_var),
+    (ReasonCode.CVAR_LIMIT, check_cvar),
+)
+
+
+def fixed(code: ReasonCode, evidence: str, action: RiskAction = RiskAction.BLOCK) -> Breach:
+    """A breach of a fixed (not configurable) code: BLOCK with nothing allowed."""
+    return Breach(code, action, 0.0, f"{code} {evidence}")
+
+
+def _is_real(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def validate_request(request: object) -> list[Breach]:
+    """INVALID_REQUEST / INVALID_QUANTITY / INVALID_PRICE: types, finiteness, sign and size."""
+    if not isinstance(request, TradeRequest):
+        return [fixed(ReasonCode.INVALID_REQUEST, f"type={type(request).__name__}")]
+    found = []
+    if not isinstance(request.symbol, str) or not request.symbol:
+        found.append(fixed(ReasonCode.INVALID_REQUEST, f"symbol={request.symbol!r}"))
+    if type(request.ts_ns) is not int or request.ts_ns < 0:
+        found.append(fixed(ReasonCode.INVALID_REQUEST, f"ts_ns={request.ts_ns!r}"))
+    if request.order_type not in ORDER_TYPES or (
+        (request.order_type == "limit") != (request.limit_price is not None)
+    ):
+        evidence = f"order_type={request.order_type!r} limit_price={request.limit_price!r}"
+        found.append(fixed(ReasonCode.INVALID_REQUEST, evidence))
+    cid: object = request.client_order_id
+    if cid is not None and not isinstance(cid, str):
+        found.append(fixed(ReasonCode.INVALID_REQUEST, f"client_order_id={cid!r}"))
+    quantity = request.quantity
+    if not _is_real(quantity) or not 0.0 < abs(quantity) <= MAX_SANE_QUANTITY:
+        found.append(fixed(ReasonCode.INVALID_QUANTITY, f"quantity={quantity!r}"))
+    prices = [("reference_price", request.reference_price)]
+    if request.limit_price is not None:
+        prices.append(("limit_price", request.limit_price))
+    for name, price in prices:
+        if not _is_real(price) or not 0.0 < price <= MAX_SANE_PRICE:
+            found.append(fixed(ReasonCode.INVALID_PRICE, f"{name}={price!r}"))
+    return found
+
+
+def gate_breaches(
+    request: TradeRequest,
+    now_ns: object,
+    book: SymbolBook | None,
+    reference: object,
+    limits: CompiledLimits,
+) -> list[Breach]:
+    """Clock, request, symbol and market-data gates; any of them ends the decision.
+
+    ``reference`` is what the engine's price source returned, or the book's price when the
+    engine has no price source.
+    """
+    found = validate_request(request)
+    if not isinstance(now_ns, int) or isinstance(now_ns, bool) or now_ns < 0:
+        return [fixed(ReasonCode.CLOCK_FAULT, f"now_ns={now_ns!r}"), *found]
+    if found:
+        return found
+    if book is None or not book.listed:
+        return [fixed(ReasonCode.UNKNOWN_SYMBOL, f"symbol={request.symbol}")]
+    if book.data_fault:
+        found.append(fixed(ReasonCode.BAD_MARKET_DATA, f"symbol={book.symbol}"))
+    elif book.last_data_ns < 0 or not book.price > 0.0:
+        found.append(fixed(ReasonCode.NO_REFERENCE_PRICE, f"symbol={book.symbol}"))
+    elif now_ns > book.last_data_ns + limits.max_data_age_ns:
+        age_s = (now_ns - book.last_data_ns) / 1e9
+        action = limits.actions[ReasonCode.STALE_DATA]
+        evidence = f"age_s={age_s:.3f} limit_s={limits.max_data_age_ns / 1e9}"
+        found.append(fixed(ReasonCode.STALE_DATA, evidence, action))
+    if not found and not (_is_real(reference) and 0.0 < reference < math.inf):  # type: ignore[operator]
+        found.append(fixed(ReasonCode.PRICE_SOURCE_FAULT, f"reference={reference!r}"))
+    return found
+
+
+def state_gate(
+    request: TradeRequest,
+    book: SymbolBook,
+    trading_state: TradingState,
+    kill_switch: bool,
+    limits: CompiledLimits,
+) -> list[Breach]:
+    """RESTRICTED_SYMBOL, KILL_SWITCH, TRADING_HALTED and REDUCE_ONLY."""
+    found = []
+    if book.restricted:
+        action = limits.actions[ReasonCode.RESTRICTED_SYMBOL]
+        found.append(fixed(ReasonCode.RESTRICTED_SYMBOL, f"symbol={book.symbol}", action))
+    if kill_switch:
+        found.append(fixed(ReasonCode.KILL_SWITCH, "engaged=1"))
+    elif trading_state is TradingState.HALTED:
+        found.append(fixed(ReasonCode.TRADING_HALTED, "state=HALTED"))
+    elif trading_state is TradingState.REDUCING and not is_reduce_only(book, request.quantity):
+        allowed = reducing_part(book, request.quantity)
+        action = RiskAction.REDUCE if allowed != 0.0 else RiskAction.BLOCK
+        evidence = f"REDUCE_ONLY position={book.position} quantity={request.quantity}"
+        found.append(Breach(ReasonCode.REDUCE_ONLY, action, allowed, evidence))
+    return found
+
+
+def control_breaches(
+    request: TradeRequest, state: PreTradeState, limits: CompiledLimits
+) -> list[Breach]:
+    """Run the account-state rules, then the controls; return what fired, in check order.
+
+    Once a rule at BLOCK or HALT has fired the order sends nothing, so a control whose action
+    is not more severe than the worst so far is skipped: it could change neither the action nor
+    the quantity, only add a code. More severe controls (a HALT, a LIQUIDATE) still run.
+    """
+    found = check_account_state(request, state, limits)
+    worst = max((breach.action for breach in found), default=RiskAction.ALLOW)
+    refused = any(breach.action in _REFUSING for breach in found)
+    actions = limits.actions
+    for code, check in CONTROL_CHECKS:
+        if refused and actions[code] <= worst:
+            continue
+        breach = check(request, state, limits)
+        if breach is not None:
+            found.append(breach)
+            worst = max(worst, breach.action)
+            refused = refused or breach.action in _REFUSING
+    return found
+
+
+def floor_to_lot(quantity: float, lot_size: float) -> float:
+    """Cut ``quantity`` towards 0 to a whole number of lots."""
+    return math.copysign(math.floor(abs(quantity) / lot_size) * lot_size, quantity)
+
+
+def combine(
+    request: TradeRequest, breaches: Sequence[Breach], lot_size: float
+) -> tuple[RiskAction, float]:
+    """Return ``(action, allowed_quantity)``: the most severe action wins.
+
+    ``REDUCE`` and ``LIQUIDATE`` send the smallest quantity that every rule at ``REDUCE`` or above
+    allows (BLOCK and HALT allow 0), cut to whole lots; a ``REDUCE`` left with 0 is a ``BLOCK``.
+    """
+    if not breaches:
+        return RiskAction.ALLOW, request.quantity
+    action = max(breach.action for breach in breaches)
+    if action <= RiskAction.WARN:
+        return action, request.quantity
+    if action in (RiskAction.BLOCK, RiskAction.HALT):
+        return action, 0.0
+    allowed = abs(request.quantity)
+    for breach in breaches:
+        if breach.action >= RiskAction.REDUCE:
+            passes = breach.action in (RiskAction.REDUCE, RiskAction.LIQUIDATE)
+            allowed = min(allowed, abs(breach.allowed_quantity) if passes else 0.0)
+    quantity = floor_to_lot(math.copysign(allowed, request.quantity), lot_size)
+    if quantity == 0.0 and action == RiskAction.REDUCE:
+        return RiskAction.BLOCK, 0.0
+    return action, quantity
+
+
+def verify_reduced(
+    request: TradeRequest,
+    allowed: float,
+    state: PreTradeState,
+    trading_state: TradingState,
+    limits: CompiledLimits,
+) -> float:
+    """Re-run the controls on a cut order; cut one lot more while it fails (at most 3 tries).
+
+    Returns the quantity that passes (0 when none does): a REDUCE never sends an order that would
+    itself be refused.
+    """
+    lot = limits.lot_size
+    for _ in range(3):
+        trial = replace(request, quantity=allowed)
+        breaches = state_gate(trial, state.book, trading_state, False, limits)
+        breaches += control_breaches(trial, state, limits)
+        _, trial_allowed = combine(trial, breaches, lot)
+        if trial_allowed == allowed:
+            return allowed
+        smaller = min(abs(trial_allowed), abs(allowed) - lot)
+        allowed = floor_to_lot(math.copysign(max(0.0, smaller), allowed), lot)
+        if allowed == 0.0:
+            return 0.0
+    return 0.0

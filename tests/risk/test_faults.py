@@ -1,0 +1,154 @@
+"""Fault injection: calculators, the price source and the clock that raise or return None."""
+
+import pytest
+
+from intraday_rl.risk import ReasonCode, RiskAction, RiskAgentV2
+from intraday_rl.risk import explain as explain_module
+
+
+class RaisingCalculator:
+    """Every attribute access raises, like a calculator with a bug."""
+
+    def __getattr__(self, name: str):
+        raise RuntimeError(f"injected fault: {name}")
+
+
+class NoneCalculator:
+    """Every attribute is None and every method returns None."""
+
+    def __getattr__(self, name: str):
+        if name in ("update", "add", "record", "evict", "push", "reset", "count", "clear"):
+            return lambda *args, **kwargs: None
+        return None
+
+
+# (where, attribute): the engine's calculators.
+CALCULATORS = [
+    ("account", "peak"),
+    ("account", "intraday"),
+    ("account", "turnover"),
+    ("account", "orders"),
+    ("book", "volatility"),
+    ("book", "adv"),
+    ("book", "buys"),
+    ("book", "sells"),
+]
+
+
+def _assert_denied_with_a_code(decision) -> None:
+    assert decision.allowed_quantity == 0.0, decision
+    assert decision.action >= RiskAction.BLOCK
+    assert decision.reason_codes
+
+
+def _inject(engine: RiskAgentV2, where: str, attribute: str, stub) -> None:
+    target = engine._account if where == "account" else engine._books["SYN"]
+    setattr(target, attribute, stub)
+
+
+@pytest.mark.parametrize("stub_type", [RaisingCalculator, NoneCalculator])
+@pytest.mark.parametrize(("where", "attribute"), CALCULATORS)
+def test_a_broken_calculator_denies_after_the_next_update(kit, engine, where, attribute, stub_type):
+    _inject(engine, where, attribute, stub_type())
+    kit.clock.advance(60)
+    engine.update(kit.bar())
+    kit.clock.advance(1)
+    for quantity in (10.0, -10.0):
+        _assert_denied_with_a_code(engine.evaluate_and_enforce(kit.request(quantity)))
+        _assert_denied_with_a_code(engine.assess(kit.request(quantity)))
+
+
+@pytest.mark.parametrize("stub_type", [RaisingCalculator, NoneCalculator])
+@pytest.mark.parametrize("attribute", ["orders", "turnover", "buys"])
+def test_a_calculator_read_at_decision_time_denies_at_once(kit, engine, attribute, stub_type):
+    _inject(engine, "book" if attribute == "buys" else "account", attribute, stub_type())
+    decision = engine.evaluate_and_enforce(kit.request(10.0))
+    _assert_denied_with_a_code(decision)
+    assert ReasonCode.CALCULATOR_FAULT in decision.reason_codes
+
+
+def test_a_raising_check_is_a_calculator_fault_block(kit, engine, monkeypatch):
+    def broken_check(request, state, limits):
+        raise ZeroDivisionError("injected")
+
+    monkeypatch.setattr(explain_module, "CONTROL_CHECKS", ((ReasonCode.TURNOVER, broken_check),))
+    decision = engine.evaluate_and_enforce(kit.request(9_000.0))  # the full path runs the checks
+    assert decision.reason_codes == (ReasonCode.CALCULATOR_FAULT,)
+    assert "ZeroDivisionError" in decision.evidence[0]
+    assert decision.action == RiskAction.BLOCK
+
+
+def _engine_with_source(kit, source) -> RiskAgentV2:
+    engine = RiskAgentV2(kit.policy(), clock=kit.clock, price_source=source)
+    engine.update(kit.bar())
+    return engine
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param(lambda symbol: None, id="returns-None"),
+        pytest.param(lambda symbol: 1 / 0, id="raises"),
+        pytest.param(lambda symbol: float("nan"), id="returns-NaN"),
+        pytest.param(lambda symbol: -1.0, id="returns-negative"),
+        pytest.param(lambda symbol: "100", id="returns-a-string"),
+    ],
+)
+def test_a_broken_price_source_blocks(kit, source):
+    engine = _engine_with_source(kit, source)
+    decision = engine.evaluate_and_enforce(kit.request(10.0))
+    _assert_denied_with_a_code(decision)
+    assert ReasonCode.PRICE_SOURCE_FAULT in decision.reason_codes
+
+
+def test_a_working_price_source_is_used_for_the_collar(kit):
+    engine = _engine_with_source(kit, lambda symbol: 200.0)
+    assert ReasonCode.PRICE_COLLAR in engine.assess(kit.request(10.0, 100.0)).reason_codes
+    assert engine.assess(kit.request(10.0, 200.0)).action == RiskAction.ALLOW
+
+
+class BrokenClock:
+    def __init__(self, result) -> None:
+        self.result = result
+
+    def __call__(self):
+        if isinstance(self.result, Exception):
+            raise self.result
+        return self.result
+
+
+@pytest.mark.parametrize("result", [None, RuntimeError("clock down"), -5, 1.5e18, "now"])
+def test_a_broken_clock_blocks(kit, result):
+    clock = BrokenClock(kit.clock.now_ns)
+    engine = RiskAgentV2(kit.policy(), clock=clock)
+    engine.update(kit.bar())
+    clock.result = result
+    decision = engine.evaluate_and_enforce(kit.request(10.0))
+    _assert_denied_with_a_code(decision)
+    assert ReasonCode.CLOCK_FAULT in decision.reason_codes
+
+
+def test_a_bad_fill_faults_the_engine_until_rearmed(kit, engine):
+    from intraday_rl.risk import Fill
+
+    engine.update(Fill(kit.clock.now_ns, "SYN", float("nan"), 100.0))
+    decision = engine.evaluate_and_enforce(kit.request(10.0))
+    assert ReasonCode.CALCULATOR_FAULT in decision.reason_codes
+    assert engine.metrics["risk/fault"] == 1.0
+    engine.rearm("ops", "bad fill corrected")
+    assert engine.evaluate_and_enforce(kit.request(10.0)).action == RiskAction.ALLOW
+
+
+def test_an_exception_while_recording_an_approval_blocks_and_faults(kit, engine, monkeypatch):
+    from intraday_rl.risk.book import AccountBook
+
+    monkeypatch.setattr(AccountBook, "add_working", _raise)
+    decision = engine.evaluate_and_enforce(kit.request(10.0))
+    assert decision.reason_codes == (ReasonCode.CALCULATOR_FAULT,)
+    assert (
+        ReasonCode.CALCULATOR_FAULT in engine.evaluate_and_enforce(kit.request(11.0)).reason_codes
+    )
+
+
+def _raise(*args, **kwargs):
+    raise RuntimeError("injected")
