@@ -1,0 +1,139 @@
+"""Latency validation: time single-observation predicts, one thread, warm-up excluded.
+
+Each call is timed alone with ``time.perf_counter_ns``, the garbage collector paused, and torch
+(if loaded) limited to one intra-op thread for the measurement; percentiles are linear
+interpolations over the trials (with 100 trials ``p999`` is close to the maximum).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from intraday_rl.shared.errors import BundleError
+from intraday_rl.shared.policy import DEFAULT_LATENCY_SLO_US, LatencyStats
+
+_NS_PER_US = 1000.0
+
+
+def default_warmup(num_trials: int) -> int:
+    """Warm-up calls before timing: enough for TorchScript's profiling runs and caches."""
+    return max(200, num_trials // 10)
+
+
+@contextlib.contextmanager
+def single_threaded() -> Iterator[None]:
+    """Limit torch to one intra-op thread (if torch is loaded) and pause the GC; restore both."""
+    torch = sys.modules.get("torch")
+    previous_threads = torch.get_num_threads() if torch is not None else None
+    gc_was_enabled = gc.isenabled()
+    if torch is not None and previous_threads != 1:
+        torch.set_num_threads(1)
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+        if torch is not None and previous_threads is not None and previous_threads != 1:
+            torch.set_num_threads(previous_threads)
+
+
+def measure_latency(
+    call: Callable[[], object],
+    num_trials: int,
+    *,
+    runtime: str,
+    slo_us: float = DEFAULT_LATENCY_SLO_US,
+    n_warmup: int | None = None,
+) -> LatencyStats:
+    """Time ``num_trials`` calls of ``call`` after ``n_warmup`` untimed ones.
+
+    Raises:
+        BundleError: ``num_trials`` < 1 or ``slo_us`` <= 0.
+    """
+    if num_trials < 1:
+        raise BundleError(f"num_trials: expected >= 1, was {num_trials}")
+    if not slo_us > 0.0:
+        raise BundleError(f"slo_us: expected > 0, was {slo_us}")
+    warmup = default_warmup(num_trials) if n_warmup is None else max(0, n_warmup)
+    timings = np.empty(num_trials, dtype=np.int64)
+    clock = time.perf_counter_ns
+    with single_threaded():
+        for _ in range(warmup):
+            call()
+        for index in range(num_trials):
+            start = clock()
+            call()
+            timings[index] = clock() - start
+    return latency_stats(timings / _NS_PER_US, runtime=runtime, slo_us=slo_us, n_warmup=warmup)
+
+
+def latency_stats(
+    latency_us: npt.NDArray[np.float64], *, runtime: str, slo_us: float, n_warmup: int
+) -> LatencyStats:
+    """Summarize per-call latencies (µs) into :class:`LatencyStats`."""
+    p50, p95, p99, p999 = np.percentile(latency_us, [50.0, 95.0, 99.0, 99.9]).tolist()
+    return LatencyStats(
+        p50_latency_us=round(p50, 3),
+        p95_latency_us=round(p95, 3),
+        p99_latency_us=round(p99, 3),
+        p999_latency_us=round(p999, 3),
+        max_latency_us=round(float(latency_us.max()), 3),
+        mean_latency_us=round(float(latency_us.mean()), 3),
+        slo_us=float(slo_us),
+        slo_pass=bool(p99 <= slo_us),
+        violation_rate=float(np.mean(latency_us > slo_us)),
+        n_trials=int(latency_us.size),
+        n_warmup=int(n_warmup),
+        runtime=runtime,
+    )
+
+
+def validate_bundle_latency(
+    path: str | Path,
+    *,
+    runtime: str | None = None,
+    num_trials: int = 10_000,
+    slo_us: float = DEFAULT_LATENCY_SLO_US,
+    observation: npt.ArrayLike | None = None,
+) -> dict[str, Any]:
+    """Load a bundle and validate its predict latency (what ``intraday-rl validate-latency`` runs).
+
+    Args:
+        path: The bundle folder.
+        runtime: ``"onnxruntime"``, ``"numpy"`` or ``"torchscript"``; ``None`` takes the one
+            :func:`~intraday_rl.bundle.load_policy` picks.
+        num_trials: Timed single-observation predicts (after a warm-up).
+        slo_us: Latency objective for ``slo_pass`` (p99) and ``violation_rate``.
+        observation: The observation to predict on; default: the first observation of the
+            bundle's ``verification.npz`` (recorded from real rollouts at export).
+
+    Returns:
+        The :class:`LatencyStats` keys plus ``bundle``, ``algorithm`` and ``recorded_at_export``
+        (the stats export measured for the same runtime, or ``None``).
+
+    Raises:
+        BundleError: Any load, verification or argument error (subclasses name the problem).
+    """
+    from intraday_rl.bundle.loading import load_policy
+
+    policy = load_policy(path, runtimes=None if runtime is None else (runtime,))
+    sample = policy.reference_observation() if observation is None else observation
+    stats = policy.validate_prediction_latency(sample, num_trials, slo_us=slo_us)
+    metadata = policy.metadata
+    return {
+        "bundle": str(Path(path)),
+        "algorithm": metadata.algorithm.name,
+        **stats,
+        "recorded_at_export": metadata.latency_validation.get(policy.runtime),
+    }

@@ -1,0 +1,108 @@
+"""``load_policy``: open a bundle with the fastest installed runtime that passes verification.
+
+Runtimes are tried in :data:`~intraday_rl.bundle.schema.RUNTIME_NAMES` order (fastest first, as
+measured by ``intraday-rl bench predict``): ONNX Runtime, numpy, TorchScript. A runtime whose
+package is missing, that the bundle lacks, or that fails its parity self-check is skipped (with a
+warning for the last); problems with the bundle itself (integrity, schema, layout) are raised at
+once, since no runtime could fix them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from intraday_rl.bundle.compatibility import check_compatibility
+from intraday_rl.bundle.runtime import BundlePolicy
+from intraday_rl.bundle.schema import RUNTIME_NAMES, RuntimeName
+from intraday_rl.bundle.storage import read_bundle
+from intraday_rl.features.config import FeatureSpec
+from intraday_rl.features.layout import ObservationLayout
+from intraday_rl.shared.errors import (
+    BundleError,
+    BundleRuntimeUnavailableError,
+    BundleVerificationError,
+)
+
+_LOG = logging.getLogger(__name__)
+
+_RUNTIME_PACKAGES: dict[str, str | None] = {
+    "onnxruntime": "onnxruntime",
+    "numpy": None,
+    "torchscript": "torch",
+}
+
+
+def runtime_class(name: str) -> type[BundlePolicy]:
+    """Return the policy class of a runtime (imports its module, not its package).
+
+    Raises:
+        BundleError: ``name`` is not a runtime.
+    """
+    if name == "onnxruntime":
+        from intraday_rl.bundle.onnx_runtime import OnnxRuntimePolicy
+
+        return OnnxRuntimePolicy
+    if name == "numpy":
+        from intraday_rl.bundle.numpy_runtime import NumpyPolicy
+
+        return NumpyPolicy
+    if name == "torchscript":
+        from intraday_rl.bundle.torchscript_runtime import TorchScriptPolicy
+
+        return TorchScriptPolicy
+    raise BundleError(f"runtime: expected one of {', '.join(RUNTIME_NAMES)}, was {name!r}")
+
+
+def available_runtimes() -> tuple[RuntimeName, ...]:
+    """Return the runtimes whose package is installed, fastest first (imports nothing)."""
+    return tuple(
+        name
+        for name in RUNTIME_NAMES
+        if (package := _RUNTIME_PACKAGES[name]) is None or importlib.util.find_spec(package)
+    )
+
+
+def load_policy(
+    path: str | Path,
+    *,
+    runtimes: Sequence[str] | None = None,
+    feature_spec: FeatureSpec | None = None,
+    layout: ObservationLayout | None = None,
+    n_threads: int | None = 1,
+) -> BundlePolicy:
+    """Load a bundle with the first runtime (fastest first) that is installed and verifies.
+
+    Args:
+        path: The bundle folder.
+        runtimes: Runtimes to try, in order; default :data:`RUNTIME_NAMES`.
+        feature_spec: The spec the caller computes features with; must be the bundle's.
+        layout: The layout the caller builds observations with; must be the bundle's.
+        n_threads: Intra-op threads for the runtime (see :meth:`BundlePolicy.load_bundle`).
+
+    Raises:
+        BundleNotFoundError, BundleIntegrityError, BundleSchemaError, BundleLayoutMismatchError:
+            The bundle itself is unusable (raised before any runtime is tried).
+        BundleVerificationError: No runtime could run it and at least one failed verification.
+        BundleRuntimeUnavailableError: No runtime the bundle supports is installed.
+    """
+    bundle = read_bundle(path)
+    check_compatibility(bundle.metadata, feature_spec=feature_spec, layout=layout)
+    failures: list[str] = []
+    verification_failed = False
+    for name in runtimes or RUNTIME_NAMES:
+        cls = runtime_class(name)
+        try:
+            return cls.from_bundle(
+                bundle, feature_spec=feature_spec, layout=layout, n_threads=n_threads
+            )
+        except BundleRuntimeUnavailableError as error:
+            failures.append(f"{name}: {error}")
+        except BundleVerificationError as error:
+            _LOG.warning("bundle %s: runtime %s failed verification: %s", path, name, error)
+            failures.append(f"{name}: {error}")
+            verification_failed = True
+    error_type = BundleVerificationError if verification_failed else BundleRuntimeUnavailableError
+    raise error_type(f"{path}: no runtime can run this bundle: " + "; ".join(failures))
