@@ -14,7 +14,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/intraday-rl demo
+	$(BIN)/intraday-rl data generate --sessions 250 --seed 7 --out artifacts/market.parquet
+	$(BIN)/intraday-rl data validate artifacts/market.parquet
+	$(BIN)/intraday-rl demo --config configs/dqn_risk_aware.yaml
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

@@ -37,8 +37,9 @@ def _fail(error: IntradayRLError) -> typer.Exit:
 
 def _summary_table(title: str, summaries: list[PolicySummary]) -> Table:
     table = Table(title=title)
-    for column in ("policy", "sessions", "net P&L", "costs", "trades", "Sharpe", "max DD", "hit"):
-        table.add_column(column, justify="left" if column == "policy" else "right")
+    table.add_column("policy", no_wrap=True)
+    for column in ("sessions", "net P&L", "costs", "trades", "Sharpe", "max DD", "hit"):
+        table.add_column(column, justify="right")
     for summary in summaries:
         table.add_row(
             summary.policy,
@@ -110,25 +111,82 @@ def data_validate(
 
 @app.command("demo")
 def demo(
-    sessions: Annotated[int, typer.Option(min=20, help="Sessions in the built-in market.")] = 250,
-    seed: Annotated[int, typer.Option(help="Market seed.")] = 7,
-    out_dir: Annotated[Path, typer.Option(help="Where the demo writes its files.")] = Path(
-        "artifacts"
+    config: Annotated[Path, typer.Option(help="Training config of the demo agent.")] = Path(
+        "configs/dqn_risk_aware.yaml"
     ),
+    timesteps: Annotated[
+        int | None, typer.Option(min=1000, help="Override total_timesteps (a quicker demo).")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
-    """Run the main job on the built-in market and print each policy's test-set results."""
+    """Train the default risk-aware agent on the built-in market; compare it with baselines."""
     from intraday_rl.demo import run_demo
+    from intraday_rl.training.progress import RichProgressCallback
 
     try:
-        result = run_demo(sessions, seed, out_dir)
+        total = timesteps or _total_timesteps(config)
+        callbacks = [RichProgressCallback(total)] if progress else []
+        result = run_demo(config, timesteps, callbacks)
     except IntradayRLError as error:
         raise _fail(error) from None
-    _console().print(
-        f"market: {result.market_path} — sessions train {result.n_train}, "
-        f"validation {result.n_validation}, test {result.n_test}"
-    )
-    title = "Baselines on the test sessions (after costs; Sharpe annualized from daily P&L)"
-    _console().print(_summary_table(title, result.summaries))
+    console = _console()
+    training = result.training
+    console.print(f"run directory: {training.run_dir} ({training.num_timesteps:,} timesteps)")
+    console.print(_summary_table("Validation sessions (after costs)", result.validation))
+    console.print(_summary_table("Test sessions, never seen in training", result.test))
+    console.print(f"bundle: {training.bundle_path or '(not exported)'}")
+    if result.latency is not None:
+        stats = result.latency
+        console.print(
+            f"bundle predict ({stats['runtime']}, one thread, {stats['n_trials']:,} calls): "
+            f"p50 {stats['p50_latency_us']:.1f} µs, p99 {stats['p99_latency_us']:.1f} µs, "
+            f"p99.9 {stats['p999_latency_us']:.1f} µs — SLO {stats['slo_us']:.0f} µs "
+            f"{'met' if stats['slo_pass'] else 'MISSED'}"
+        )
+
+
+def _total_timesteps(config: Path) -> int:
+    from intraday_rl.training.config import load_training_config
+
+    return load_training_config(config).training_params.total_timesteps
+
+
+@app.command("train")
+def train(
+    config: Annotated[
+        Path | None, typer.Option(help="Training YAML (see configs/); required unless --resume.")
+    ] = None,
+    resume: Annotated[
+        Path | None, typer.Option(help="Run directory to continue from its last checkpoint.")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Train an agent from a config (or resume a run); print the run directory and bundle."""
+    from intraday_rl.training.progress import RichProgressCallback
+    from intraday_rl.training.trainer_agent import TrainerAgent, create_trainer_agent
+
+    try:
+        if resume is not None:
+            trainer = TrainerAgent.resume(resume)
+        elif config is not None:
+            trainer = create_trainer_agent(config)
+        else:
+            raise typer.BadParameter("give --config FILE or --resume RUN_DIR")
+        total = trainer.config.training_params.total_timesteps
+        shown = progress and not trainer.config.training_params.progress_bar
+        callbacks = [RichProgressCallback(total)] if shown else []
+        result = trainer.train(callbacks=callbacks)
+    except IntradayRLError as error:
+        raise _fail(error) from None
+    console = _console()
+    console.print(f"run directory: {result.run_dir}")
+    if result.resumed_from is not None:
+        console.print(f"resumed from timestep {result.resumed_from}")
+    if result.early_stop_reason:
+        console.print(f"[yellow]stopped early:[/] {result.early_stop_reason}")
+    console.print(f"timesteps: {result.num_timesteps:,}")
+    console.print(_summary_table("Validation sessions (after costs)", [result.validation]))
+    console.print(f"bundle: {result.bundle_path or '(not exported)'}")
 
 
 @bench_app.command("env")
@@ -147,6 +205,74 @@ def bench_env(
     _print_bench(result, as_json)
 
 
+@bench_app.command("risk")
+def bench_risk(
+    as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON object.")] = False,
+    calls: Annotated[int, typer.Option(min=10_000, help="Timed calls after warm-up.")] = 1_000_000,
+    audit: Annotated[bool, typer.Option(help="Write the JSON-lines audit while timing.")] = False,
+) -> None:
+    """evaluate_and_enforce latency with the shipped policy, every control on."""
+    from intraday_rl.bench.risk_bench import run_risk_benchmark
+
+    try:
+        result = run_risk_benchmark(calls=calls, audit=audit)
+    except IntradayRLError as error:
+        raise _fail(error) from None
+    _print_bench(result, as_json)
+
+
+@bench_app.command("train")
+def bench_train(
+    as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON object.")] = False,
+    steps: Annotated[int, typer.Option(min=2000, help="DQN steps per measurement.")] = 20_000,
+    repeats: Annotated[int, typer.Option(min=1, help="Repeats; the best is kept.")] = 2,
+) -> None:
+    """DQN training fps on our env and on gym-anytrading stocks-v0 (same hyperparameters)."""
+    from intraday_rl.bench.train_bench import TrainBenchConfig, run_train_benchmark
+
+    try:
+        result = run_train_benchmark(TrainBenchConfig(steps=steps, repeats=repeats))
+    except IntradayRLError as error:
+        raise _fail(error) from None
+    _print_bench(result, as_json)
+
+
+@bench_app.command("predict")
+def bench_predict(
+    as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON object.")] = False,
+) -> None:
+    """Single-observation predict latency: SB3 vs TorchScript vs ONNX Runtime vs the default."""
+    from intraday_rl.bench.predict_bench import run_predict_benchmark
+
+    try:
+        result = run_predict_benchmark()
+    except IntradayRLError as error:
+        raise _fail(error) from None
+    _print_bench(result, as_json)
+
+
+@app.command("validate-latency")
+def validate_latency(
+    bundle: Annotated[Path, typer.Argument(help="Policy bundle folder.")],
+    runtime: Annotated[
+        str | None, typer.Option(help="onnxruntime, numpy or torchscript (default: fastest).")
+    ] = None,
+    trials: Annotated[int, typer.Option(min=100, help="Timed predict calls.")] = 10_000,
+    slo_us: Annotated[float, typer.Option(help="p99 latency objective, microseconds.")] = 100.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON object.")] = False,
+) -> None:
+    """Verify a bundle, then time its predict on one thread; exit 1 when p99 misses the SLO."""
+    from intraday_rl.bundle import validate_bundle_latency
+
+    try:
+        stats = validate_bundle_latency(bundle, runtime=runtime, num_trials=trials, slo_us=slo_us)
+    except IntradayRLError as error:
+        raise _fail(error) from None
+    _print_bench(dict(stats), as_json)
+    if not stats["slo_pass"]:
+        raise typer.Exit(code=1)
+
+
 def _print_bench(result: dict[str, Any], as_json: bool) -> None:
     print(json.dumps(result))
     if not as_json:
@@ -161,3 +287,7 @@ def _print_bench(result: dict[str, Any], as_json: bool) -> None:
             )
             table.add_row(key, shown)
         _console().print(table)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,16 +1,19 @@
-"""The demo job: built-in market → file → sessions → env, baseline policies on the test days."""
+"""The demo job: train the default risk-aware agent on the built-in market and judge it.
+
+Prints the agent beside flat, buy-and-hold, random and the oracle on the validation sessions
+(where the best model was chosen) and on the untouched test sessions.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from intraday_rl.data.config import SplitConfig, SyntheticMarketConfig
-from intraday_rl.data.loading import load_ohlcv, write_ohlcv
-from intraday_rl.data.sessions import split_sessions
-from intraday_rl.data.splits import split_chronological
-from intraday_rl.data.synthetic import generate_market
-from intraday_rl.env import EnvConfig, IntradayTradingEnv
+from intraday_rl.bundle import validate_bundle_latency
+from intraday_rl.data.sessions import Session
+from intraday_rl.env import IntradayTradingEnv
 from intraday_rl.evaluation import (
     ConstantExposurePolicy,
     EnvPolicy,
@@ -19,36 +22,51 @@ from intraday_rl.evaluation import (
     RandomPolicy,
     evaluate_policy,
 )
+from intraday_rl.training.config import load_training_config
+from intraday_rl.training.trainer_agent import SB3EnvPolicy, TrainerAgent, TrainingResult
 
 
 @dataclass(frozen=True, slots=True)
 class DemoResult:
-    """What the demo produced: where the market file is and each policy's test-set summary."""
+    """The training run and each policy's summary on validation and test sessions."""
 
-    market_path: Path
-    n_train: int
-    n_validation: int
-    n_test: int
-    summaries: list[PolicySummary]
+    training: TrainingResult
+    validation: list[PolicySummary]
+    test: list[PolicySummary]
+    latency: dict[str, Any] | None = None
 
 
-def run_demo(n_sessions: int = 250, seed: int = 7, out_dir: Path = Path("artifacts")) -> DemoResult:
-    """Generate the built-in market, write and reload it, play the baselines on test sessions."""
-    market = generate_market(SyntheticMarketConfig(n_sessions=n_sessions, seed=seed))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    market_path = out_dir / "market.parquet"
-    write_ohlcv(market.bars, market_path)
-    bars = load_ohlcv(market_path)  # the same path a user's file takes
-    sessions = split_sessions(bars, market.config.calendar)
-    split = split_chronological(sessions, SplitConfig())
-    env = IntradayTradingEnv(split.test, EnvConfig(session_order="sequential"))
+def run_demo(
+    config_path: Path, total_timesteps: int | None = None, callbacks: Sequence[Any] = ()
+) -> DemoResult:
+    """Train from ``config_path`` (optionally fewer steps) and compare against the baselines."""
+    config = load_training_config(config_path)
+    if total_timesteps is not None:
+        params = config.training_params.model_copy(update={"total_timesteps": total_timesteps})
+        config = config.model_copy(update={"training_params": params})
+    trainer = TrainerAgent(config)
+    training = trainer.train(callbacks=callbacks)
+    agent = SB3EnvPolicy(training.load_best_model(), name=f"{config.algorithm} (risk-aware)")
+    split = trainer.market.split
+    env_config = config.env.env_config(session_order="sequential")
+
+    def judge(sessions: Sequence[Session]) -> list[PolicySummary]:
+        env = IntradayTradingEnv(sessions, env_config)
+        policies: list[EnvPolicy] = [agent, *_baselines(trainer, config.training_params.seed)]
+        return [evaluate_policy(env, policy)[0] for policy in policies]
+
+    latency = None
+    if training.bundle_path is not None:  # the exported bundle, reloaded, verified and timed
+        latency = dict(validate_bundle_latency(training.bundle_path, num_trials=10_000))
+    return DemoResult(training, judge(split.validation), judge(split.test), latency)
+
+
+def _baselines(trainer: TrainerAgent, seed: int) -> list[EnvPolicy]:
     policies: list[EnvPolicy] = [
         ConstantExposurePolicy("flat", 0.0),
         ConstantExposurePolicy("buy_and_hold", 1.0),
         RandomPolicy(seed),
-        OraclePolicy(market),
     ]
-    summaries = [evaluate_policy(env, policy)[0] for policy in policies]
-    return DemoResult(
-        market_path, len(split.train), len(split.validation), len(split.test), summaries
-    )
+    if trainer.market.market is not None:  # the oracle exists for the built-in market only
+        policies.append(OraclePolicy(trainer.market.market))
+    return policies

@@ -1,5 +1,6 @@
 import json
 
+import yaml
 from typer.testing import CliRunner
 
 from intraday_rl.cli import app
@@ -32,17 +33,101 @@ def test_data_validate_reports_the_bad_row_and_exits_non_zero(tmp_path):
     assert "high" in result.output
 
 
-def test_demo_prints_every_baseline(tmp_path):
-    result = runner.invoke(app, ["demo", "--sessions", "30", "--out-dir", str(tmp_path)])
+def _tiny_training_yaml(tmp_path):
+    config = {
+        "algo_params": {
+            "learning_starts": 200,
+            "buffer_size": 5000,
+            "policy_kwargs": {"net_arch": [16]},
+        },
+        "training_params": {
+            "total_timesteps": 1000,
+            "n_envs": 4,
+            "eval_freq": 500,
+            "checkpoint_freq": 500,
+        },
+        "env": {
+            "data": {
+                "builtin": {
+                    "n_sessions": 16,
+                    "seed": 3,
+                    "calendar": {"open_time": "09:30:00", "close_time": "10:30:00"},
+                }
+            }
+        },
+        "run": {"name": "cli", "runs_dir": str(tmp_path / "runs")},
+    }
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_demo_trains_and_prints_the_agent_beside_every_baseline(tmp_path):
+    path = _tiny_training_yaml(tmp_path)
+    result = runner.invoke(app, ["demo", "--config", str(path), "--no-progress"])
     assert result.exit_code == 0, result.output
-    for name in ("flat", "buy_and_hold", "random", "oracle"):
+    for name in ("DQN (risk-aware)", "flat", "buy_and_hold", "random", "oracle"):
         assert name in result.output
-    assert (tmp_path / "market.parquet").exists()
+    assert "Test sessions" in result.output
+
+
+def test_train_prints_run_directory_and_validation(tmp_path):
+    path = _tiny_training_yaml(tmp_path)
+    result = runner.invoke(app, ["train", "--config", str(path), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert "run directory:" in result.output
+    assert "timesteps: 1,00" in result.output
+
+
+def test_train_with_a_bad_config_exits_non_zero_naming_the_field(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("algorithm: SAC\n")
+    result = runner.invoke(app, ["train", "--config", str(path)])
+    assert result.exit_code == 2
+    assert "algorithm: expected one of DQN, QR-DQN, PPO, A2C" in result.output
 
 
 def test_bench_env_prints_json_with_its_keys():
     result = runner.invoke(app, ["bench", "env", "--json", "--steps", "2000", "--repeats", "1"])
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output.strip().splitlines()[-1])
+    report = json.loads(next(line for line in result.output.splitlines() if line.startswith("{")))
     for key in ("env_steps_per_s", "vec_env_steps_per_s", "anytrading_steps_per_s"):
         assert report[key] > 0
+
+
+def test_train_exports_a_bundle_that_validate_latency_accepts(tmp_path):
+    config = yaml.safe_load(_tiny_training_yaml(tmp_path).read_text())
+    config["run"]["export_bundle"] = True
+    path = tmp_path / "export.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = runner.invoke(app, ["train", "--config", str(path), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    bundle = next((tmp_path / "runs").glob("*/bundle"))
+    assert (bundle / "metadata.json").is_file()
+    result = runner.invoke(app, ["validate-latency", str(bundle), "--trials", "500", "--json"])
+    assert result.exit_code == 0, result.output
+    stats = json.loads(next(line for line in result.output.splitlines() if line.startswith("{")))
+    assert stats["p99_latency_us"] < 100.0
+    assert stats["slo_pass"] is True
+
+
+def test_validate_latency_names_a_missing_bundle(tmp_path):
+    result = runner.invoke(app, ["validate-latency", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+    assert "nope" in result.output
+
+
+def test_bench_risk_prints_its_keys():
+    result = runner.invoke(app, ["bench", "risk", "--json", "--calls", "10000"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(next(line for line in result.output.splitlines() if line.startswith("{")))
+    for key in ("p50_us", "p99_us", "p999_us", "calls", "controls"):
+        assert key in report
+
+
+def test_bench_train_prints_its_keys():
+    result = runner.invoke(app, ["bench", "train", "--json", "--steps", "2000", "--repeats", "1"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(next(line for line in result.output.splitlines() if line.startswith("{")))
+    assert report["dqn_fps"] > 0
+    assert report["dqn_fps_anytrading"] > 0

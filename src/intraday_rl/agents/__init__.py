@@ -1,0 +1,1 @@
+"""Deprecated location of the trainer: use :mod:`intraday_rl.training` instead."""

@@ -1,0 +1,160 @@
+"""The training config: one YAML (or the same as a dict) validated into frozen pydantic models.
+
+```yaml
+algorithm: DQN            # DQN | QR-DQN | PPO | A2C
+algo_params: {...}        # keyword arguments of the SB3 algorithm's constructor
+training_params: {total_timesteps: 50000, n_envs: 8, seed: 0, eval_freq: 10000, ...}
+env:                      # the env config (episode, features, costs) plus its data
+  data: {source: builtin, builtin: {n_sessions: 250, seed: 7}, split: {...}}
+  window: 4
+  costs: {half_spread_bps: 1.0, ...}
+risk_config: {enabled: true, policy_yaml: config/risk_limits.yaml, penalty_weight: 0.001, ...}
+run: {name: dqn_risk_aware, runs_dir: runs}
+```
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from intraday_rl.data.source import DataSourceConfig
+from intraday_rl.env.config import EnvConfig
+from intraday_rl.shared.config import FrozenConfig, load_yaml_config, parse_config
+from intraday_rl.shared.errors import ConfigError
+
+Algorithm = Literal["DQN", "QR-DQN", "PPO", "A2C"]
+ALGORITHMS: tuple[str, ...] = ("DQN", "QR-DQN", "PPO", "A2C")
+# Constructor arguments the trainer sets itself; a config may not override them.
+RESERVED_ALGO_PARAMS = ("policy", "env", "seed", "tensorboard_log", "verbose", "device")
+
+
+def algorithm_class(name: str) -> type[Any]:
+    """Return the SB3 / sb3-contrib class of an algorithm name (imports SB3 lazily)."""
+    if name == "QR-DQN":
+        from sb3_contrib import QRDQN
+
+        return QRDQN
+    import stable_baselines3
+
+    if name not in ALGORITHMS:
+        raise ConfigError(f"algorithm: expected one of {', '.join(ALGORITHMS)}, was {name!r}")
+    return getattr(stable_baselines3, name)  # type: ignore[no-any-return]
+
+
+def algo_param_names(name: str) -> tuple[str, ...]:
+    """Names an algorithm's constructor accepts in ``algo_params``."""
+    parameters = inspect.signature(algorithm_class(name).__init__).parameters
+    reserved = ("self", *RESERVED_ALGO_PARAMS)
+    return tuple(p for p in parameters if p not in reserved and not p.startswith("_"))
+
+
+class TrainingParams(FrozenConfig):
+    """How long and how to train, evaluate and checkpoint."""
+
+    total_timesteps: int = Field(50_000, gt=0, description="Environment steps to train for.")
+    n_envs: int = Field(8, ge=1, le=1024, description="Parallel envs (IntradayVecEnv).")
+    seed: int = Field(0, ge=0, description="Seed of the algorithm, the envs and torch.")
+    eval_freq: int = Field(
+        10_000, gt=0, description="Evaluate on the validation sessions every this many steps."
+    )
+    n_eval_sessions: int | None = Field(
+        None, gt=0, description="Validation sessions per evaluation (all when null)."
+    )
+    checkpoint_freq: int = Field(
+        10_000, gt=0, description="Save a checkpoint (and DQN's replay buffer) every N steps."
+    )
+    progress_bar: bool = Field(False, description="Show a rich progress bar.")
+    reward_scale: float = Field(
+        100.0,
+        gt=0.0,
+        description="Multiplier on the (shaped) reward the agent learns from; 100 makes one "
+        "unit a percent of capital. Evaluation always reports unscaled money.",
+    )
+    device: Literal["cpu", "auto", "cuda"] = Field("cpu", description="Torch device.")
+
+
+class RiskTrainingConfig(FrozenConfig):
+    """The risk engine in the training loop: reward shaping and early stopping."""
+
+    enabled: bool = Field(True, description="Shape rewards with the risk advisor's penalty.")
+    policy_yaml: Path | None = Field(
+        None, description="risk_limits.yaml to use; the shipped default when null."
+    )
+    penalty_weight: float = Field(
+        1e-3, ge=0.0, description="λ in reward = net_pnl_reward − λ · penalty (penalty in [0, 1])."
+    )
+    early_stop_threshold: float | None = Field(
+        None,
+        gt=0.0,
+        description="Stop when the rolling mean breach severity stays above this (null: never).",
+    )
+    early_stop_window: int = Field(
+        2_000, gt=0, description="Steps (per env) in the rolling breach-severity window."
+    )
+
+
+class RunConfig(FrozenConfig):
+    """Where a run writes its directory ``<runs_dir>/<name>-<timestamp>/``."""
+
+    name: str = Field("run", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$", description="Run name.")
+    runs_dir: Path = Field(Path("runs"), description="Parent folder of run directories.")
+    export_bundle: bool = Field(True, description="Export a policy bundle after training.")
+
+
+class TrainEnvConfig(EnvConfig):
+    """The env config plus where its data comes from."""
+
+    data: DataSourceConfig = Field(
+        default_factory=DataSourceConfig, description="Market data source and split."
+    )
+
+    def env_config(self, *, session_order: Literal["random", "sequential"]) -> EnvConfig:
+        """The plain :class:`EnvConfig` of this section, with the given session order."""
+        fields = self.model_dump(exclude={"data", "session_order"})
+        return EnvConfig.model_validate({**fields, "session_order": session_order})
+
+
+class TrainingConfig(FrozenConfig):
+    """Everything a training run needs; hashed into the run's lineage."""
+
+    algorithm: Algorithm = Field("DQN", description="DQN, QR-DQN (sb3-contrib), PPO or A2C.")
+    algo_params: dict[str, Any] = Field(
+        default_factory=dict, description="Constructor keyword arguments of the algorithm."
+    )
+    training_params: TrainingParams = Field(default_factory=TrainingParams)
+    env: TrainEnvConfig = Field(default_factory=TrainEnvConfig)
+    risk_config: RiskTrainingConfig = Field(default_factory=RiskTrainingConfig)
+    run: RunConfig = Field(default_factory=RunConfig)
+
+    @field_validator("algorithm", mode="before")
+    @classmethod
+    def _known_algorithm(cls, value: Any) -> Any:
+        if value not in ALGORITHMS:
+            raise ValueError(f"expected one of {', '.join(ALGORITHMS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _known_algo_params(self) -> TrainingConfig:
+        valid = algo_param_names(self.algorithm)
+        unknown = sorted(set(self.algo_params) - set(valid))
+        if unknown:
+            raise ValueError(
+                f"algo_params: unknown for {self.algorithm}: {', '.join(unknown)}; "
+                f"valid: {', '.join(valid)}"
+            )
+        if self.algorithm in ("DQN", "QR-DQN") and self.env.action_type != "discrete":
+            raise ValueError(f"env.action_type: {self.algorithm} needs 'discrete', was 'box'")
+        return self
+
+
+def load_training_config(source: str | Path | dict[str, Any] | TrainingConfig) -> TrainingConfig:
+    """Read a YAML path, a dict or a config into a validated :class:`TrainingConfig`."""
+    if isinstance(source, TrainingConfig):
+        return source
+    if isinstance(source, dict):
+        return parse_config(TrainingConfig, source, source="training config")
+    return load_yaml_config(TrainingConfig, source)
