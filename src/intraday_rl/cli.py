@@ -221,6 +221,41 @@ def bench_risk(
     _print_bench(result, as_json)
 
 
+@bench_app.command("quality")
+def bench_quality(
+    config: Annotated[Path, typer.Option(help="Training config to compare.")] = Path(
+        "configs/dqn_risk_aware.yaml"
+    ),
+    seeds: Annotated[str, typer.Option(help="Comma-separated seeds.")] = "0,1,2",
+    runs_dir: Annotated[Path, typer.Option(help="Where the runs go.")] = Path("runs/quality"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON object.")] = False,
+) -> None:
+    """Risk shaping on vs off over seeds, on test sessions, beside the baselines (slow)."""
+    from intraday_rl.bench.quality_bench import run_quality_benchmark
+
+    try:
+        numbers = tuple(int(seed) for seed in seeds.split(",") if seed.strip())
+        result = run_quality_benchmark(config, numbers, runs_dir)
+    except IntradayRLError as error:
+        raise _fail(error) from None
+    print(json.dumps(result))
+    if not as_json:
+        table = Table(title=f"Test sessions ({result['n_test_sessions']}), seeds {seeds}")
+        for column in ("policy", "seed", "net P&L", "Sharpe", "max DD", "trades"):
+            table.add_column(column, justify="left" if column == "policy" else "right")
+        rows = [*result["agents"]["shaped"], *result["agents"]["plain"], *result["baselines"]]
+        for row in rows:
+            table.add_row(
+                row["policy"],
+                str(row.get("seed", "")),
+                f"{row['net_pnl']:,.0f}",
+                f"{row['sharpe']:.2f}",
+                f"{row['max_drawdown']:.1%}",
+                f"{row['n_trades']:,}",
+            )
+        _console().print(table)
+
+
 @bench_app.command("train")
 def bench_train(
     as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON object.")] = False,

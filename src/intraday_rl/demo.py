@@ -14,14 +14,7 @@ from typing import Any
 from intraday_rl.bundle import validate_bundle_latency
 from intraday_rl.data.sessions import Session
 from intraday_rl.env import IntradayTradingEnv
-from intraday_rl.evaluation import (
-    ConstantExposurePolicy,
-    EnvPolicy,
-    OraclePolicy,
-    PolicySummary,
-    RandomPolicy,
-    evaluate_policy,
-)
+from intraday_rl.evaluation import EnvPolicy, PolicySummary, baseline_policies, evaluate_policy
 from intraday_rl.training.config import load_training_config
 from intraday_rl.training.trainer_agent import SB3EnvPolicy, TrainerAgent, TrainingResult
 
@@ -52,21 +45,11 @@ def run_demo(
 
     def judge(sessions: Sequence[Session]) -> list[PolicySummary]:
         env = IntradayTradingEnv(sessions, env_config)
-        policies: list[EnvPolicy] = [agent, *_baselines(trainer, config.training_params.seed)]
+        baselines = baseline_policies(trainer.market.market, config.training_params.seed)
+        policies: list[EnvPolicy] = [agent, *baselines]
         return [evaluate_policy(env, policy)[0] for policy in policies]
 
     latency = None
     if training.bundle_path is not None:  # the exported bundle, reloaded, verified and timed
         latency = dict(validate_bundle_latency(training.bundle_path, num_trials=10_000))
     return DemoResult(training, judge(split.validation), judge(split.test), latency)
-
-
-def _baselines(trainer: TrainerAgent, seed: int) -> list[EnvPolicy]:
-    policies: list[EnvPolicy] = [
-        ConstantExposurePolicy("flat", 0.0),
-        ConstantExposurePolicy("buy_and_hold", 1.0),
-        RandomPolicy(seed),
-    ]
-    if trainer.market.market is not None:  # the oracle exists for the built-in market only
-        policies.append(OraclePolicy(trainer.market.market))
-    return policies

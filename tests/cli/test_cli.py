@@ -131,3 +131,32 @@ def test_bench_train_prints_its_keys():
     report = json.loads(next(line for line in result.output.splitlines() if line.startswith("{")))
     assert report["dqn_fps"] > 0
     assert report["dqn_fps_anytrading"] > 0
+
+
+def test_bench_quality_compares_shaped_and_plain_agents_with_baselines(tmp_path):
+    path = _tiny_training_yaml(tmp_path)
+    runs = tmp_path / "quality"
+    result = runner.invoke(
+        app,
+        [
+            "bench",
+            "quality",
+            "--config",
+            str(path),
+            "--seeds",
+            "0",
+            "--runs-dir",
+            str(runs),
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(next(line for line in result.output.splitlines() if line.startswith("{")))
+    assert [row["seed"] for row in report["agents"]["shaped"]] == [0]
+    assert {row["policy"] for row in report["baselines"]} == {
+        "flat",
+        "buy_and_hold",
+        "random",
+        "oracle",
+    }
+    assert "drawdown_cut" in report

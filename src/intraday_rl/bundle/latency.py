@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from intraday_rl.shared.errors import BundleError
+from intraday_rl.bundle.inputs import Float32Array, ObservationChecker
+from intraday_rl.shared.errors import BundleError, PredictionInputError
 from intraday_rl.shared.policy import DEFAULT_LATENCY_SLO_US, LatencyStats
 
 _NS_PER_US = 1000.0
@@ -137,3 +138,28 @@ def validate_bundle_latency(
         **stats,
         "recorded_at_export": metadata.latency_validation.get(policy.runtime),
     }
+
+
+def measure_predict_latency(
+    checker: ObservationChecker,
+    predict: Callable[[Float32Array], object],
+    observation: Any,
+    num_trials: int,
+    *,
+    runtime: str,
+    slo_us: float = DEFAULT_LATENCY_SLO_US,
+    n_warmup: int | None = None,
+) -> LatencyStats:
+    """Check ``observation`` is one valid observation, then time ``predict`` on it.
+
+    Raises:
+        PredictionInputError: ``observation`` is not one valid observation.
+    """
+    sample = checker.convert(observation)
+    if sample.ndim != 1:
+        raise PredictionInputError(
+            f"observation: expected one observation of shape {checker.shape}, was {sample.shape}"
+        )
+    return measure_latency(
+        lambda: predict(sample), num_trials, runtime=runtime, slo_us=slo_us, n_warmup=n_warmup
+    )

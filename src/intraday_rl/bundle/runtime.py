@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from intraday_rl.bundle.compatibility import check_compatibility
 from intraday_rl.bundle.inputs import FLOAT32, Float32Array, ObservationChecker
-from intraday_rl.bundle.latency import measure_latency
+from intraday_rl.bundle.latency import measure_predict_latency
 from intraday_rl.bundle.parity import ParityReference, compare_to_reference, load_reference
 from intraday_rl.bundle.schema import VERIFICATION_FILE, BundleMetadata, RuntimeName, RuntimeParity
 from intraday_rl.bundle.storage import LoadedBundle, copy_bundle, read_bundle
@@ -202,14 +202,10 @@ class BundlePolicy(ABC):
         Raises:
             PredictionInputError: ``observation`` is not one valid observation.
         """
-        sample = self._checker.convert(observation)
-        if sample.ndim != 1:
-            raise PredictionInputError(
-                f"observation: expected one observation of shape {self._shape}, was {sample.shape}"
-            )
-        predict = self.predict
-        return measure_latency(
-            lambda: predict(sample),
+        return measure_predict_latency(
+            self._checker,
+            self.predict,
+            observation,
             num_trials,
             runtime=self.runtime,
             slo_us=slo_us,

@@ -5,6 +5,7 @@ from intraday_rl.evaluation.baselines import (
     EnvPolicy,
     OraclePolicy,
     RandomPolicy,
+    baseline_policies,
 )
 from intraday_rl.evaluation.rollout import (
     EpisodeResult,
@@ -21,6 +22,7 @@ __all__ = [
     "OraclePolicy",
     "PolicySummary",
     "RandomPolicy",
+    "baseline_policies",
     "evaluate_policy",
     "play_session",
     "summarize",

@@ -88,3 +88,15 @@ class OraclePolicy:
         if env.config.action_type == "box":
             return np.array([exposure], dtype=np.float32)
         return level_index(env.config.position_levels, exposure)
+
+
+def baseline_policies(market: GeneratedMarket | None, seed: int = 0) -> list[EnvPolicy]:
+    """Flat, buy-and-hold, random and, for the built-in market, the oracle."""
+    policies: list[EnvPolicy] = [
+        ConstantExposurePolicy("flat", 0.0),
+        ConstantExposurePolicy("buy_and_hold", 1.0),
+        RandomPolicy(seed),
+    ]
+    if market is not None:
+        policies.append(OraclePolicy(market))
+    return policies

@@ -23,13 +23,13 @@ import numpy.typing as npt
 from intraday_rl.bundle.config import ExportConfig, ObservationNormalization, VecNormalizeLike
 from intraday_rl.bundle.export import export_bundle
 from intraday_rl.bundle.inputs import ObservationChecker
-from intraday_rl.bundle.latency import measure_latency
+from intraday_rl.bundle.latency import measure_predict_latency
 from intraday_rl.bundle.loading import load_policy
 from intraday_rl.bundle.runtime import BundlePolicy
 from intraday_rl.bundle.torchscript_runtime import TorchScriptPolicy
 from intraday_rl.features.config import FeatureSpec
 from intraday_rl.features.layout import ObservationLayout
-from intraday_rl.shared.errors import BundleExportError, PredictionInputError
+from intraday_rl.shared.errors import BundleExportError
 from intraday_rl.shared.policy import DEFAULT_LATENCY_SLO_US, LatencyStats
 
 
@@ -145,15 +145,10 @@ class SB3Policy:
         n_warmup: int | None = None,
     ) -> LatencyStats:
         """Time ``num_trials`` calls of :meth:`predict` on one observation (single thread)."""
-        sample = self._checker.convert(observation)
-        if sample.ndim != 1:
-            raise PredictionInputError(
-                f"observation: expected one observation of shape ({self.layout.obs_dim},), "
-                f"was {sample.shape}"
-            )
-        predict = self.predict
-        return measure_latency(
-            lambda: predict(sample),
+        return measure_predict_latency(
+            self._checker,
+            self.predict,
+            observation,
             num_trials,
             runtime=self.runtime,
             slo_us=slo_us,
