@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,8 +27,12 @@ app.add_typer(bench_app, name="bench")
 
 
 def _console(stderr: bool = False) -> Console:
-    # Built per call so the width follows the terminal (and COLUMNS) at run time.
-    return Console(stderr=stderr, soft_wrap=stderr)
+    # Built per call so the width follows the terminal (and COLUMNS) at run time; piped output
+    # (make, CI logs) gets room for the result tables instead of rich's 80-column default.
+    console = Console(stderr=stderr, soft_wrap=stderr)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = 120
+    return console
 
 
 def _fail(error: IntradayRLError) -> typer.Exit:
