@@ -237,7 +237,9 @@ class AccountBook:
             net_short = (position - book.working_sell) * price
             self.net_short += net_short - book.c_net_short
             book.c_net_short = net_short
-        gross_worst = max(position + book.working_buy, book.working_sell - position) * price
+        long_side, short_side = position + book.working_buy, book.working_sell - position
+        # max(long_side, short_side) exactly, without the call (this is the hot path).
+        gross_worst = (short_side if short_side > long_side else long_side) * price
         working = (book.working_buy + book.working_sell) * price
         var_worst = gross_worst * book.sigma
         self.gross_worst += gross_worst - book.c_gross_worst

@@ -26,10 +26,17 @@ WorkingOrders = dict[str, float]
 
 
 def _finite(*values: object) -> bool:
-    return all(
-        isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-        for value in values
-    )
+    # Every value a finite real number (bool excluded). Every event passes here: exact floats,
+    # the usual case, skip the isinstance checks.
+    for value in values:
+        if type(value) is float:
+            if not math.isfinite(value):
+                return False
+        elif not (
+            isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        ):
+            return False
+    return True
 
 
 def bar_is_valid(bar: Bar) -> bool:

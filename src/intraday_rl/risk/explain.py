@@ -46,7 +46,11 @@ from intraday_rl.shared.types import RiskAction, TradeRequest
 
 ORDER_TYPES = ("market", "limit")
 
-_REFUSING = (RiskAction.BLOCK, RiskAction.HALT)
+# Enum members as module constants: class attribute loads cost ~50 ns each on Python 3.11.
+_ALLOW, _WARN, _REDUCE = RiskAction.ALLOW, RiskAction.WARN, RiskAction.REDUCE
+_BLOCK, _HALT, _LIQUIDATE = RiskAction.BLOCK, RiskAction.HALT, RiskAction.LIQUIDATE
+_REFUSING = (_BLOCK, _HALT)
+_PASSING = (_REDUCE, _LIQUIDATE)
 
 # Gate codes after which nothing about the order can be judged (no state gate, no controls).
 REQUEST_CODES = frozenset(
@@ -185,7 +189,7 @@ def control_breaches(
     the quantity, only add a code. More severe controls (a HALT, a LIQUIDATE) still run.
     """
     found = check_account_state(request, state, limits)
-    worst = max((breach.action for breach in found), default=RiskAction.ALLOW)
+    worst = max((breach.action for breach in found), default=_ALLOW)
     refused = any(breach.action in _REFUSING for breach in found)
     actions = limits.actions
     for code, check in CONTROL_CHECKS:
@@ -213,20 +217,20 @@ def combine(
     allows (BLOCK and HALT allow 0), cut to whole lots; a ``REDUCE`` left with 0 is a ``BLOCK``.
     """
     if not breaches:
-        return RiskAction.ALLOW, request.quantity
+        return _ALLOW, request.quantity
     action = max(breach.action for breach in breaches)
-    if action <= RiskAction.WARN:
+    if action <= _WARN:
         return action, request.quantity
-    if action in (RiskAction.BLOCK, RiskAction.HALT):
+    if action in _REFUSING:
         return action, 0.0
     allowed = abs(request.quantity)
     for breach in breaches:
-        if breach.action >= RiskAction.REDUCE:
-            passes = breach.action in (RiskAction.REDUCE, RiskAction.LIQUIDATE)
+        if breach.action >= _REDUCE:
+            passes = breach.action in _PASSING
             allowed = min(allowed, abs(breach.allowed_quantity) if passes else 0.0)
     quantity = floor_to_lot(math.copysign(allowed, request.quantity), lot_size)
-    if quantity == 0.0 and action == RiskAction.REDUCE:
-        return RiskAction.BLOCK, 0.0
+    if quantity == 0.0 and action == _REDUCE:
+        return _BLOCK, 0.0
     return action, quantity
 
 

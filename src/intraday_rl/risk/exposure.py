@@ -162,6 +162,13 @@ def check_account_state(
     """
     daily_loss, drawdown, intraday = account_state_values(state.account)
     volatility = state.book.annualized_volatility(limits.bars_per_year)
+    if (
+        daily_loss <= limits.max_daily_loss
+        and drawdown <= limits.max_drawdown
+        and intraday <= limits.max_intraday_drawdown
+        and volatility <= limits.max_volatility
+    ):
+        return []  # the common case: no state limit passed (NaN takes the loop: it fires)
     reduce_only = is_reduce_only(state.book, request.quantity)
     found = []
     for code, value, limit in (

@@ -12,12 +12,16 @@ is monotone: a worse metric never lowers it.
 
 from __future__ import annotations
 
+import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from types import MappingProxyType
 
 from intraday_rl.risk.book import AccountBook, SymbolBook
 from intraday_rl.risk.config import PenaltyConfig
 from intraday_rl.risk.limits import CompiledLimits
+
+logger = logging.getLogger(__name__)
 
 
 def _ratio(value: float, limit: float) -> float:
@@ -49,38 +53,67 @@ def _symbol_maxima(books: Iterable[SymbolBook]) -> tuple[float, float, float, fl
     return sigma, largest, position, position_used, data_fault
 
 
-def account_metrics(
-    account: AccountBook, books: Iterable[SymbolBook], limits: CompiledLimits
-) -> dict[str, float]:
+# What the metrics read, captured at one moment (see capture_inputs for the order).
+MetricInputs = tuple[float, ...]
+
+
+def capture_inputs(account: AccountBook, books: Iterable[SymbolBook]) -> MetricInputs:
+    """Copy what the metrics read now (O(number of symbols)); :func:`metrics_from` derives them.
+
+    Cheap on purpose: decisions capture their metrics here and derive the mapping on access.
+    """
+    sigma, largest, position, position_used, data_fault = _symbol_maxima(books)
+    return (
+        account.equity,
+        account.capital,
+        account.daily_loss,
+        account.peak.drawdown,
+        account.intraday.drawdown,
+        account.var_worst,
+        account.gross,
+        account.gross_worst,
+        account.net,
+        account.net_long,
+        account.net_short,
+        account.working,
+        account.turnover.value,
+        sigma,
+        largest,
+        position,
+        position_used,
+        float(data_fault),
+    )
+
+
+def account_metrics(inputs: MetricInputs, limits: CompiledLimits) -> dict[str, float]:
     """Return the account's risk metrics (``risk/...`` keys, units in ``docs/risk.md``).
 
     Also ``risk/util/position`` (the largest ``worst position / max_position``), which needs the
-    per-symbol pass this function makes anyway.
+    per-symbol pass that :func:`capture_inputs` makes anyway.
     """
-    equity = account.equity
+    equity, capital, daily_loss, drawdown, intraday, var_worst, gross, gross_worst = inputs[:8]
+    net, net_long, net_short, working, turnover, sigma, largest, position, used, fault = inputs[8:]
     positive_equity = equity if equity > 0.0 else math.nan
-    sigma, largest, position, position_used, data_fault = _symbol_maxima(books)
-    gross_worst = account.gross_worst
     return {
         "risk/equity": equity,
-        "risk/capital": account.capital,
-        "risk/daily_loss": account.daily_loss,
-        "risk/drawdown": account.peak.drawdown,
-        "risk/intraday_drawdown": account.intraday.drawdown,
+        "risk/capital": capital,
+        "risk/daily_loss": daily_loss,
+        "risk/drawdown": drawdown,
+        "risk/intraday_drawdown": intraday,
         "risk/volatility": sigma * math.sqrt(limits.bars_per_year),
-        "risk/var": limits.var_multiplier * account.var_worst / positive_equity,
-        "risk/cvar": limits.cvar_multiplier * account.var_worst / positive_equity,
-        "risk/gross_exposure": account.gross,
+        "risk/var": limits.var_multiplier * var_worst / positive_equity,
+        "risk/cvar": limits.cvar_multiplier * var_worst / positive_equity,
+        "risk/gross_exposure": gross,
         "risk/gross_exposure_worst": gross_worst,
-        "risk/net_exposure": account.net,
-        "risk/net_exposure_worst": max(account.net_long, -account.net_short, 0.0),
-        "risk/working_notional": account.working,
+        "risk/net_exposure": net,
+        "risk/net_exposure_worst": max(net_long, -net_short, 0.0),
+        "risk/working_notional": working,
         "risk/leverage": gross_worst / positive_equity,
         "risk/concentration": largest / gross_worst if gross_worst > 0.0 else 0.0,
-        "risk/turnover": account.turnover.value / account.capital,
+        "risk/turnover": turnover / capital,
         "risk/max_position": position,
-        "risk/util/position": position_used,
-        "risk/data_fault": float(data_fault),
+        "risk/util/position": used,
+        "risk/data_fault": fault,
     }
 
 
@@ -134,18 +167,14 @@ def penalty(severity: float, start: float, exponent: float) -> float:
     return float(min(1.0, max(0.0, ramp)) ** exponent)
 
 
-def risk_metrics(
-    account: AccountBook,
-    books: list[SymbolBook],
-    limits: CompiledLimits,
-    settings: PenaltyConfig,
-    faulted: bool,
+def metrics_from(
+    inputs: MetricInputs, limits: CompiledLimits, settings: PenaltyConfig, faulted: bool
 ) -> dict[str, float]:
     """Every metric, its utilization, ``risk/breach_severity``, ``risk/penalty``, ``risk/fault``.
 
     A fault (the engine's or bad market data on any symbol) makes the severity ``inf``.
     """
-    metrics = account_metrics(account, books, limits)
+    metrics = account_metrics(inputs, limits)
     used = utilizations(metrics, limits)
     severity = breach_severity(used.values())
     if faulted or metrics["risk/data_fault"]:
@@ -155,3 +184,79 @@ def risk_metrics(
     metrics["risk/penalty"] = penalty(severity, settings.start, settings.exponent)
     metrics["risk/fault"] = float(faulted)
     return metrics
+
+
+def risk_metrics(
+    account: AccountBook,
+    books: list[SymbolBook],
+    limits: CompiledLimits,
+    settings: PenaltyConfig,
+    faulted: bool,
+) -> dict[str, float]:
+    """:func:`metrics_from` the account and books as they are now."""
+    return metrics_from(capture_inputs(account, books), limits, settings, faulted)
+
+
+# What a snapshot holds when the metrics themselves cannot be computed.
+FAULT_METRICS: Mapping[str, float] = MappingProxyType(
+    {"risk/fault": 1.0, "risk/penalty": 1.0, "risk/breach_severity": math.inf}
+)
+
+
+class MetricsSnapshot(Mapping[str, float]):
+    """The engine's metrics at one moment: inputs captured then, the mapping built on first read.
+
+    Deciding captures :func:`capture_inputs` (a tuple of floats) and nothing else, so a denial
+    does not pay for ~35 metrics nobody may read; reading any key derives them all, once, from
+    the captured inputs, so the values are those of the capture however the engine moved since.
+    Read-only, equal to a dict with the same items.
+    """
+
+    __slots__ = ("_faulted", "_inputs", "_kill_switch", "_limits", "_settings", "_state", "_values")
+
+    def __init__(
+        self,
+        inputs: MetricInputs,
+        limits: CompiledLimits,
+        settings: PenaltyConfig,
+        faulted: bool,
+        trading_state: float,
+        kill_switch: bool,
+    ) -> None:
+        self._inputs = inputs
+        self._limits = limits
+        self._settings = settings
+        self._faulted = faulted
+        self._state = trading_state
+        self._kill_switch = kill_switch
+        self._values: Mapping[str, float] | None = None
+
+    def materialize(self) -> Mapping[str, float]:
+        """Derive the metrics (once); raise what the derivation raises."""
+        values = self._values
+        if values is None:
+            metrics = metrics_from(self._inputs, self._limits, self._settings, self._faulted)
+            metrics["risk/trading_state"] = self._state
+            metrics["risk/kill_switch"] = float(self._kill_switch)
+            values = self._values = metrics
+        return values
+
+    def _read(self) -> Mapping[str, float]:
+        try:
+            return self.materialize()
+        except Exception:  # a decision already made cannot fault the engine: report the fault
+            logger.exception("risk metrics failed")
+            self._values = FAULT_METRICS
+            return FAULT_METRICS
+
+    def __getitem__(self, key: str) -> float:
+        return self._read()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+    def __repr__(self) -> str:
+        return f"MetricsSnapshot({dict(self._read())!r})"

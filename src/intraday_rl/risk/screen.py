@@ -31,13 +31,14 @@ def passes_screen(
 
     One function on purpose, longer than the usual 50 lines: it is the hot path, and each extra
     call would cost about 5% of it. Request-field checks come first, then per-order controls,
-    then (in :func:`_exposure_passes`) the post-trade exposure controls.
+    then the post-trade exposure controls.
     """
     quantity = request.quantity
     kind = type(quantity)
     if kind is not float and kind is not int:
         return False
-    magnitude = abs(quantity)
+    # abs() without the call; -0.0 stays -0.0, which the next test refuses like 0.0.
+    magnitude = quantity if quantity >= 0.0 else -quantity
     # Order quantity and bar participation caps at once (book.screen_quantity_cap).
     if not 0.0 < magnitude <= book.screen_quantity_cap:
         return False
@@ -89,24 +90,17 @@ def passes_screen(
     used_notional = account.turnover.value + account.working
     if not used_notional + magnitude * price <= limits.max_daily_turnover * account.capital:
         return False
-    return _exposure_passes(quantity, magnitude, book, account, limits, reference)
-
-
-def _exposure_passes(
-    quantity: float,
-    magnitude: float,
-    book: SymbolBook,
-    account: AccountBook,
-    limits: CompiledLimits,
-    reference: float,
-) -> bool:
     # Mirrors exposure.py and check_position: only a rise of worst-case exposure is checked.
-    position = book.position
-    worst = max(position + book.working_buy, book.working_sell - position)
+    # ``b if b > a else a`` is max(a, b) exactly (NaN and ties included), without the call.
+    long_side = book.position + book.working_buy
+    short_side = book.working_sell - book.position
+    worst = short_side if short_side > long_side else long_side
     if quantity > 0.0:
-        after = max(position + book.working_buy + quantity, book.working_sell - position)
+        long_after = long_side + quantity
+        after = short_side if short_side > long_after else long_after
     else:
-        after = max(position + book.working_buy, book.working_sell - position - quantity)
+        short_after = short_side - quantity
+        after = short_after if short_after > long_side else long_side
     if after <= worst:
         return True
     if not after <= book.limits.max_position:
