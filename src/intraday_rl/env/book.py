@@ -37,10 +37,6 @@ class StackedBook:
     n_bars: npt.NDArray[np.int64]  # (S,)
     stride: int
 
-    def bar_row(self, session: npt.NDArray[np.int64], window: int) -> npt.NDArray[np.int64]:
-        """Row of bar 0 of each given session."""
-        return session * self.stride + window - 1
-
 
 class EpisodeBook:
     """Sessions with their feature matrices, padded windows and fill liquidity, computed once."""

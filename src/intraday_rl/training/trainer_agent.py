@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,6 @@ class TrainingResult:
     bundle_path: Path | None = None
     early_stop_reason: str | None = None
     resumed_from: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def load_best_model(self) -> BaseAlgorithm:
         """The model EvalCallback kept as best on validation (the final model if none)."""
