@@ -97,6 +97,10 @@ def reference_minutes_to_close(s):
     return [max(0, s.close_ns - (int(ts) + s.bar_ns)) / 60e9 for ts in s.ts_ns]
 
 
+def reference_session_return(s):
+    return [math.log(float(c) / float(s.open[0])) for c in s.close]
+
+
 def reference_columns(feature, s):
     kind = feature.kind
     if kind == "log_return":
@@ -113,6 +117,8 @@ def reference_columns(feature, s):
         return [reference_volume_zscore(s, feature.window)]
     if kind == "time_of_day":
         return list(reference_time_of_day(s))
+    if kind == "session_return":
+        return [reference_session_return(s)]
     return [reference_minutes_to_close(s)]
 
 
@@ -129,6 +135,7 @@ SPECS = {
             FeatureDef(kind="volume_zscore", window=4, clip=1e6),
             FeatureDef(kind="time_of_day"),
             FeatureDef(kind="minutes_to_close", scale=1.0, clip=1e6),
+            FeatureDef(kind="session_return", scale=1.0, clip=1e6),
         )
     ),
 }

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from intraday_rl.features import FEATURE_KINDS, FeatureDef, FeatureSpec
+from intraday_rl.features.config import DEFAULT_KINDS
 from intraday_rl.shared.config import parse_config
 from intraday_rl.shared.errors import ConfigError, FeatureError
 
@@ -33,7 +34,8 @@ DEFAULT_COLUMNS = (
 def test_default_spec_has_twelve_columns_in_documented_order(default_spec):
     assert default_spec.column_names == DEFAULT_COLUMNS
     assert default_spec.n_features == 12
-    assert tuple(feature.kind for feature in default_spec.features) == FEATURE_KINDS
+    assert tuple(feature.kind for feature in default_spec.features) == DEFAULT_KINDS
+    assert (*DEFAULT_KINDS, "session_return") == FEATURE_KINDS
 
 
 def test_default_spec_hash_is_pinned(default_spec):

@@ -149,6 +149,10 @@ def _minutes_to_close(feature: FeatureDef, bars: _Bars) -> list[FloatArray]:
     return [remaining.astype(np.float64) / float(NS_PER_MINUTE)]
 
 
+def _session_return(feature: FeatureDef, bars: _Bars) -> list[FloatArray]:
+    return [np.log(bars.close / bars.open[0])]
+
+
 _COMPUTERS: Final[dict[str, Callable[[FeatureDef, _Bars], list[FloatArray]]]] = {
     "log_return": _log_return,
     "rolling_volatility": _rolling_volatility,
@@ -158,4 +162,5 @@ _COMPUTERS: Final[dict[str, Callable[[FeatureDef, _Bars], list[FloatArray]]]] = 
     "volume_zscore": _volume_zscore,
     "time_of_day": _time_of_day,
     "minutes_to_close": _minutes_to_close,
+    "session_return": _session_return,
 }

@@ -36,11 +36,14 @@ FEATURE_KINDS, their columns and formulas (before scaling):
 - ``time_of_day`` -> ``time_of_day_sin``, ``time_of_day_cos``: ``sin φ``, ``cos φ`` with
   ``φ = 2π (ts_t + bar_ns - open_ns) / (close_ns - open_ns)``.
 - ``minutes_to_close`` -> ``minutes_to_close``: ``max(0, close_ns - (ts_t + bar_ns))`` in minutes.
+- ``session_return`` -> ``session_return``: ``log(c_t / o_0)``, the move since the session's first
+  open (not in the default spec).
 
 Inputs: prices in [1e-100, 1e100], volumes in [0, 1e100] (:mod:`~intraday_rl.features.inputs`).
 Every value is then multiplied by the definition's ``scale`` and clipped to ``[-clip, clip]``.
 Default (scale, clip): log_return, rolling_volatility, ema_ratio, vwap_deviation (1000, 10);
-rsi (1, 1); volume_zscore (1, 5); time_of_day (1, 1); minutes_to_close (1/60, 10), i.e. hours.
+rsi (1, 1); volume_zscore (1, 5); time_of_day (1, 1); minutes_to_close (1/60, 10), i.e. hours;
+session_return (1000, 10).
 """
 
 from __future__ import annotations
@@ -64,10 +67,14 @@ FeatureKind = Literal[
     "volume_zscore",
     "time_of_day",
     "minutes_to_close",
+    "session_return",
 ]
 
 FEATURE_KINDS: Final[tuple[FeatureKind, ...]] = get_args(FeatureKind)
-"""Every feature kind, in the order of the default spec (formulas in the module docstring)."""
+"""Every feature kind (formulas in the module docstring); the default spec uses DEFAULT_KINDS."""
+
+DEFAULT_KINDS: Final[tuple[FeatureKind, ...]] = FEATURE_KINDS[:-1]
+"""The kinds of :meth:`FeatureSpec.default` (all but ``session_return``)."""
 
 PARAMETER_NAMES: Final = ("lags", "window", "period", "fast", "slow")
 
@@ -92,6 +99,7 @@ _DEFAULTS: Final[dict[str, _KindDefaults]] = {
     "volume_zscore": _KindDefaults(1.0, 5.0, {"window": 30}),
     "time_of_day": _KindDefaults(1.0, 1.0),
     "minutes_to_close": _KindDefaults(1.0 / 60.0, 10.0),
+    "session_return": _KindDefaults(1000.0, 10.0),
 }
 
 
@@ -289,8 +297,11 @@ class FeatureSpec(FrozenConfig):
 
     @classmethod
     def default(cls) -> FeatureSpec:
-        """Return the default spec: every kind once with its default parameters (12 columns)."""
-        return cls(features=tuple(FeatureDef(kind=kind) for kind in FEATURE_KINDS))
+        """Return the default spec: every kind but session_return once, default parameters.
+
+        That is 12 columns; session_return did not improve the default agent (benchmarks).
+        """
+        return cls(features=tuple(FeatureDef(kind=kind) for kind in DEFAULT_KINDS))
 
     @property
     def column_names(self) -> tuple[str, ...]:

@@ -256,6 +256,24 @@ class _MinutesToClose:
         out.append(clip if value > clip else (-clip if value < -clip else value))
 
 
+class _SessionReturn:
+    __slots__ = ("_clip", "_first_open", "_scale")
+
+    def __init__(self, feature: FeatureDef) -> None:
+        self._scale, self._clip = feature.scale, feature.clip
+        self._first_open = 0.0
+
+    def reset(self, clock: _Clock) -> None:
+        self._first_open = 0.0
+
+    def update(self, bar: _Bar, out: list[float]) -> None:
+        if bar.index == 0:
+            self._first_open = bar.open
+        value = math.log(bar.close / self._first_open) * self._scale
+        clip = self._clip
+        out.append(clip if value > clip else (-clip if value < -clip else value))
+
+
 _CALCULATORS: Final[dict[str, Callable[[FeatureDef], _Calculator]]] = {
     "log_return": _LogReturn,
     "rolling_volatility": _RollingVolatility,
@@ -265,6 +283,7 @@ _CALCULATORS: Final[dict[str, Callable[[FeatureDef], _Calculator]]] = {
     "volume_zscore": _VolumeZscore,
     "time_of_day": _TimeOfDay,
     "minutes_to_close": _MinutesToClose,
+    "session_return": _SessionReturn,
 }
 
 
