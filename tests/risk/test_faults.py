@@ -1,5 +1,7 @@
 """Fault injection: calculators, the price source and the clock that raise or return None."""
 
+from collections import deque
+
 import pytest
 
 from intraday_rl.risk import ReasonCode, RiskAction, RiskAgentV2
@@ -139,10 +141,17 @@ def test_a_bad_fill_faults_the_engine_until_rearmed(kit, engine):
     assert engine.evaluate_and_enforce(kit.request(10.0)).action == RiskAction.ALLOW
 
 
-def test_an_exception_while_recording_an_approval_blocks_and_faults(kit, engine, monkeypatch):
-    from intraday_rl.risk.book import AccountBook
+class _RaisingTimes(deque):
+    """A throttle window whose append fails: recording an approved order raises."""
 
-    monkeypatch.setattr(AccountBook, "add_working", _raise)
+    def append(self, value):
+        raise RuntimeError("injected")
+
+
+def test_an_exception_while_recording_an_approval_blocks_and_faults(kit, engine):
+    # Recording is inlined into the allow path (no AccountBook.add_working call to patch):
+    # fail the first thing every approval records, the account's order-rate window.
+    engine._account.orders.times_ns = _RaisingTimes()
     decision = engine.evaluate_and_enforce(kit.request(10.0))
     assert decision.reason_codes == (ReasonCode.CALCULATOR_FAULT,)
     assert (

@@ -51,6 +51,8 @@ class SymbolBook:
         "limits",
         "listed",
         "max_bar_quantity",
+        "max_order_notional",
+        "max_position",
         "position",
         "price",
         "restricted",
@@ -96,6 +98,8 @@ class SymbolBook:
         self.c_gross = self.c_net = self.c_gross_worst = self.c_working = 0.0
         self.c_net_long = self.c_net_short = self.c_var_worst = self.c_var_positions = 0.0
         self.max_bar_quantity = INF
+        self.max_order_notional = self.limits.max_order_notional
+        self.max_position = self.limits.max_position
         self.screen_quantity_cap = self.limits.screen_max_quantity
         self.adv_cap_quantity = INF
 
@@ -126,11 +130,21 @@ class SymbolBook:
             raise TypeError(f"{self.symbol}: ADV or volatility calculator returned a wrong type")
 
     def refresh(self, limits: CompiledLimits) -> None:
-        """Check the calculators, then recompute what the hot path reads and ``limits`` imply."""
+        """Check the calculators, then recompute what the hot path reads and ``limits`` imply.
+
+        The hot path reads these copies on the book itself (fewer objects touched per order):
+        ``fresh_until_ns`` (-1 when the symbol cannot trade: no usable data, not tradable, or
+        too volatile), ``max_order_notional`` and ``max_position`` of the symbol's limits.
+        """
         self.check_calculators()
+        symbol_limits = self.limits
+        self.max_order_notional = symbol_limits.max_order_notional
+        self.max_position = symbol_limits.max_position
+        self.sigma = self.volatility.volatility
+        self.volatility_ok = self.sigma * math.sqrt(limits.bars_per_year) <= limits.max_volatility
         price = self.price
         usable = price > 0.0 and math.isfinite(price) and not self.data_fault
-        if usable and self.last_data_ns >= 0:
+        if usable and self.last_data_ns >= 0 and self.tradable and self.volatility_ok:
             self.fresh_until_ns = self.last_data_ns + limits.max_data_age_ns
         else:
             self.fresh_until_ns = -1
@@ -143,8 +157,6 @@ class SymbolBook:
         self.screen_quantity_cap = min(self.limits.screen_max_quantity, self.max_bar_quantity)
         adv = self.adv_shares
         self.adv_cap_quantity = limits.max_adv_participation * adv if adv > 0.0 else INF
-        self.sigma = self.volatility.volatility
-        self.volatility_ok = self.sigma * math.sqrt(limits.bars_per_year) <= limits.max_volatility
 
     def annualized_volatility(self, bars_per_year: float) -> float:
         """EWMA volatility of bar returns, annualized."""

@@ -105,6 +105,15 @@ class WindowCounter:
         while times and times[0] <= cutoff:
             times.popleft()
 
+    def trim(self) -> None:
+        """Drop events already out of the window as of the newest one (none can count again).
+
+        Lets an idle moment (an update) pay for the eviction instead of the next order.
+        """
+        times = self.times_ns
+        if times and times[0] <= times[-1] - self.window_ns:
+            self.evict(times[-1])
+
     def count(self, now_ns: int) -> int:
         """Events in ``(now_ns - window_ns, now_ns]`` (timestamps are non-decreasing)."""
         times = self.times_ns

@@ -291,7 +291,28 @@ class RiskAgentV2(EventIntake, OperatorControls):
             if client_order_id is not None:
                 self._seen_order_ids.add(client_order_id)
                 self._working[client_order_id] = quantity
-            account.add_working(book, quantity)
+            # AccountBook.add_working, inlined (same expressions, same order).
+            price = book.price if book.price > 0.0 else 0.0
+            position = book.position
+            if quantity > 0.0:
+                book.working_buy += quantity
+                net_long = (position + book.working_buy) * price
+                account.net_long += net_long - book.c_net_long
+                book.c_net_long = net_long
+            else:
+                book.working_sell -= quantity
+                net_short = (position - book.working_sell) * price
+                account.net_short += net_short - book.c_net_short
+                book.c_net_short = net_short
+            long_side, short_side = position + book.working_buy, book.working_sell - position
+            gross_worst = (short_side if short_side > long_side else long_side) * price
+            working = (book.working_buy + book.working_sell) * price
+            var_worst = gross_worst * book.sigma
+            account.gross_worst += gross_worst - book.c_gross_worst
+            account.working += working - book.c_working
+            account.var_worst += var_worst - book.c_var_worst
+            book.c_gross_worst, book.c_working, book.c_var_worst = gross_worst, working, var_worst
+            account.n_restated += 1
         except Exception as error:
             self._set_fault()
             return self._enforce(request, self._fault_decision(error), now)
@@ -352,10 +373,10 @@ class RiskAgentV2(EventIntake, OperatorControls):
         breaches = gate_breaches(request, now, book, reference, self._limits)
         if self._faulted:
             breaches.append(fixed(ReasonCode.CALCULATOR_FAULT, "engine=faulted"))
-        if book is not None and not any(b.code in REQUEST_CODES for b in breaches):
+        if book is not None and not (breaches and any(b.code in REQUEST_CODES for b in breaches)):
             trading = self._trading_state
             breaches += state_gate(request, book, trading, self._kill_switch, self._limits)
-        if any(breach.action >= _BLOCK for breach in breaches):
+        if breaches and any(breach.action >= _BLOCK for breach in breaches):
             return self._decision(request, breaches)
         if book is None or not isinstance(now, int):  # unreachable: the gates caught it
             return self._decision(request, [fixed(ReasonCode.INVALID_REQUEST, "incomplete")])
@@ -427,9 +448,9 @@ class RiskAgentV2(EventIntake, OperatorControls):
         # HALT halts; LIQUIDATE, or an account-state rule whose action is REDUCE, moves an
         # ACTIVE engine to REDUCING. Only rearm() goes back.
         action, previous = decision.action, self._trading_state
-        reduce_rule = any(
-            code in STATE_CODES and self._limits.actions[code] == _REDUCE
-            for code in decision.reason_codes
+        codes = decision.reason_codes
+        reduce_rule = not STATE_CODES.isdisjoint(codes) and any(
+            code in STATE_CODES and self._limits.actions[code] == _REDUCE for code in codes
         )
         if action == _HALT:
             self._trading_state = _HALTED

@@ -81,6 +81,9 @@ class EventIntake:
                 f"update: expected Bar, Fill, OrderEvent or PortfolioState, was {event!r}"
             )
         book.refresh(self._limits)
+        # The order-rate window drops what went stale here, between orders, not in bursts
+        # inside an approval (the screen reads its length; counts are unchanged).
+        self._account.orders.trim()
         self._refresh_account()
 
     def _set_fault(self) -> None:

@@ -47,7 +47,7 @@ def _symbol_maxima(books: Iterable[SymbolBook]) -> tuple[float, float, float, fl
         worst = held + buys if held + buys >= sells - held else sells - held
         if not worst <= position:
             position = worst
-        used = worst / book.limits.max_position
+        used = worst / book.max_position  # limits.max_position, copied by refresh
         if not used <= position_used:
             position_used = used
     return sigma, largest, position, position_used, data_fault

@@ -63,14 +63,13 @@ def passes_screen(
         type(client_order_id) is not str or client_order_id in seen_order_ids
     ):
         return False
-    # Clock, data freshness (also -1 without data or after bad data), symbol, volatility.
+    # Clock, data freshness, symbol and volatility at once: book.fresh_until_ns is -1 without
+    # usable data, for a symbol that may not trade and for one too volatile (SymbolBook.refresh).
     if type(now_ns) is not int or not 0 <= now_ns <= book.fresh_until_ns:
-        return False
-    if not book.tradable or not book.volatility_ok:
         return False
     if not 0.0 < reference < INF or not abs(price / reference - 1.0) <= limits.collar_fraction:
         return False
-    if not magnitude * price <= book.limits.max_order_notional:
+    if not magnitude * price <= book.max_order_notional:
         return False
     if (
         quantity == book.last_order_quantity
@@ -103,7 +102,7 @@ def passes_screen(
         after = short_after if short_after > long_side else long_side
     if after <= worst:
         return True
-    if not after <= book.limits.max_position:
+    if not after <= book.max_position:
         return False
     rise = after - worst
     gross = account.gross_worst + rise * reference
