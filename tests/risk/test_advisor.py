@@ -149,3 +149,28 @@ def test_training_interfaces_import_neither_sb3_nor_torch():
         "sys.exit(1 if bad else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_evaluate_also_gives_the_seeds_plain_penalty_and_severity_keys():
+    from intraday_rl.risk import ProductionRiskAdvisor
+    from intraday_rl.shared.types import PortfolioState
+
+    advisor = ProductionRiskAdvisor()
+    state = PortfolioState(
+        ts_ns=1_700_000_000_000_000_000,
+        symbol="SYN",
+        price=100.0,
+        cash=-20_000.0,
+        position=1_200.0,
+        equity=100_000.0,
+        initial_capital=100_000.0,
+        peak_equity=104_000.0,
+        realized_pnl=0.0,
+        unrealized_pnl=0.0,
+        costs_paid=0.0,
+        time_left=0.5,
+    )
+    metrics = advisor.evaluate(state)
+    assert metrics["penalty"] == metrics["risk/penalty"]
+    assert metrics["breach_severity"] == metrics["risk/breach_severity"]
+    assert 0.0 <= metrics["penalty"] <= 1.0

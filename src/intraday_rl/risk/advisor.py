@@ -43,6 +43,7 @@ class ProductionRiskAdvisor:
       on a breach or a fault; monotone in every metric.
     * ``risk/breach_severity``: the largest ``metric / limit`` (>= 1 means a limit is breached,
       ``inf`` on a fault such as a NaN in the snapshot).
+    * ``penalty`` and ``breach_severity``: the same two values under the seed's plain keys.
 
     Args:
         policy_yaml: Path of a ``risk_limits.yaml``; the shipped default when None.
@@ -73,7 +74,11 @@ class ProductionRiskAdvisor:
         """Fold ``state`` in; return the metrics, ``risk/penalty`` and ``risk/breach_severity``."""
         if type(state.ts_ns) is int:
             self._clock.now_ns = state.ts_ns
-        return self.engine.evaluate(state)
+        metrics = self.engine.evaluate(state)
+        # The seed's contract reads evaluate(state)["penalty"] / ["breach_severity"]: same values.
+        metrics["penalty"] = metrics[PENALTY_KEY]
+        metrics["breach_severity"] = metrics[SEVERITY_KEY]
+        return metrics
 
     def penalty(self, state: PortfolioState) -> float:
         """Shorthand for ``evaluate(state)["risk/penalty"]``."""
