@@ -80,6 +80,7 @@ class TrainerAgent:
         self.config = config
         self.run_dir = run_dir
         self._market: MarketData | None = None
+        self._risk_policy_hash: str | None = None
         self._resume = run_dir is not None
 
     @classmethod
@@ -111,8 +112,10 @@ class TrainerAgent:
             market = self.market
             train_env = env if env is not None else self._training_env(market)
             model, resumed_from = self._model(train_env)
+            advisor = self._advisor() if self.config.risk_config.enabled else None
+            self._risk_policy_hash = advisor.policy_hash if advisor is not None else None
             risk = RiskAwareCallback(
-                self._advisor() if self.config.risk_config.enabled else None,
+                advisor,
                 self.config.risk_config.penalty_weight,
                 self.config.risk_config.early_stop_threshold,
                 window=self.config.risk_config.early_stop_window,
@@ -275,7 +278,7 @@ class TrainerAgent:
             "config_hash": config.config_hash(),
             "data_fingerprint": market.fingerprint,
             "feature_spec_hash": config.env.features.spec_hash(),
-            "risk_policy_hash": self._advisor().policy_hash if config.risk_config.enabled else None,
+            "risk_policy_hash": self._risk_policy_hash,
             "git_commit": runs.git_commit(),
             "packages": runs.package_versions(),
             "algorithm": config.algorithm,
