@@ -11,12 +11,27 @@ from hypothesis import strategies as st
 
 from intraday_rl.data.sessions import Session
 from intraday_rl.features import FEATURE_KINDS, FeatureDef, FeatureSpec
+from intraday_rl.features.regime import RegimeModel
 from intraday_rl.shared.constants import NS_PER_MINUTE
 
 CALENDAR_BARS = 390
 SESSION_OPEN_UTC = dt.time(14, 30)
 
 MakeSession = Callable[..., Session]
+
+# A hand-made two-state regime model (a fitted one is tested in test_regime.py).
+REGIME_MODEL = RegimeModel(
+    n_states=2,
+    prior=(0.6, 0.4),
+    coefficients=((-0.2, 0.9, 0.1), (0.0, 0.1, -0.05)),
+    residual_std=(0.8, 2.0),
+    volatility_profile=tuple(5e-4 * (1.0 + ((t - 20) / 20) ** 2) for t in range(40)),
+    ewma_span=5,
+    kalman_phi=0.97,
+    kalman_q=0.001,
+    kalman_r=0.99,
+    n_train_sessions=10,
+)
 
 
 def make_session(
@@ -128,6 +143,8 @@ def feature_specs(draw: st.DrawFn) -> FeatureSpec:
         elif kind == "ema_ratio":
             fast = draw(st.integers(1, 20))
             params.update(fast=fast, slow=draw(st.integers(fast + 1, 60)))
+        elif kind == "regime":
+            params.update(n_states=2, model=REGIME_MODEL)
         if draw(st.booleans()):
             params["scale"] = draw(st.floats(1e-3, 1e4))
             params["clip"] = draw(st.floats(1e-2, 1e3))

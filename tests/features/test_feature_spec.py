@@ -35,7 +35,7 @@ def test_default_spec_has_twelve_columns_in_documented_order(default_spec):
     assert default_spec.column_names == DEFAULT_COLUMNS
     assert default_spec.n_features == 12
     assert tuple(feature.kind for feature in default_spec.features) == DEFAULT_KINDS
-    assert (*DEFAULT_KINDS, "session_return") == FEATURE_KINDS
+    assert (*DEFAULT_KINDS, "session_return", "regime") == FEATURE_KINDS
 
 
 def test_default_spec_hash_is_pinned(default_spec):

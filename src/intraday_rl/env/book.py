@@ -12,6 +12,7 @@ import numpy.typing as npt
 from intraday_rl.data.sessions import Session
 from intraday_rl.features import FeatureSpec, compute_features_many
 from intraday_rl.features.layout import ObservationLayout
+from intraday_rl.features.regime import BPS
 from intraday_rl.shared.errors import EnvError
 
 FloatArray = npt.NDArray[np.float64]
@@ -31,6 +32,7 @@ class StackedBook:
     open: FloatArray  # (S * stride,)
     close: FloatArray  # (S * stride,)
     fill_volume: FloatArray  # (S * stride,), floored at 1
+    forecast: FloatArray  # (S * stride,), the regime forecast (log return), 0 without one
     windows: npt.NDArray[np.float32]  # (S * stride - W + 1, W * F), a strided view
     # (S * stride, obs_dim) observation rows (layout.observation_table), or None when too large.
     observations: npt.NDArray[np.float32] | None
@@ -63,6 +65,7 @@ class EpisodeBook:
         matrices = compute_features_many(spec, self.sessions) if features is None else features
         self.padded = tuple(self.layout.pad_features(matrix) for matrix in matrices)
         self.fill_volume = tuple(np.maximum(s.volume, 1.0) for s in self.sessions)
+        self.forecast = tuple(_forecast_column(spec, matrix) for matrix in matrices)
         # Row t of windows[i] is session i's flattened feature window ending at bar t (a view).
         self.windows = tuple(self._window_view(padded) for padded in self.padded)
 
@@ -88,12 +91,14 @@ class EpisodeBook:
         stride = int(n_bars.max()) + window - 1
         shape = (self.n_sessions, stride)
         open_, close, volume = np.ones(shape), np.ones(shape), np.ones(shape)
+        forecast = np.zeros(shape)
         features = np.zeros((self.n_sessions, stride, n_features), np.float32)
         for row, session in enumerate(self.sessions):
             bars = slice(window - 1, window - 1 + session.n_bars)
             open_[row, bars] = session.open
             close[row, bars] = session.close
             volume[row, bars] = self.fill_volume[row]
+            forecast[row, bars] = self.forecast[row]
             features[row, : session.n_bars + window - 1] = self.padded[row]
         flat = features.reshape(-1)
         item = flat.itemsize
@@ -107,6 +112,7 @@ class EpisodeBook:
             open_.reshape(-1),
             close.reshape(-1),
             volume.reshape(-1),
+            forecast.reshape(-1),
             windows,
             self._observation_rows(stride),
             n_bars,
@@ -124,3 +130,14 @@ class EpisodeBook:
                 windows
             )
         return table.reshape(-1, obs_dim)
+
+
+def _forecast_column(spec: FeatureSpec, matrix: npt.NDArray[np.float64]) -> FloatArray:
+    # The regime feature's expected next-bar log return (its column is in bps, scaled).
+    column = 0
+    for feature in spec.features:
+        if feature.kind == "regime":
+            index = column + feature.column_names.index("regime_forecast")
+            return np.asarray(matrix[:, index] / (feature.scale * BPS), dtype=np.float64)
+        column += len(feature.column_names)
+    return np.zeros(matrix.shape[0])

@@ -42,11 +42,38 @@ class EnvConfig(FrozenConfig):
         default_factory=FeatureSpec.default, description="Features computed for each bar."
     )
     costs: CostConfig = Field(default_factory=CostConfig, description="Costs and fill delay.")
+    decision_every: int = Field(
+        1,
+        ge=1,
+        le=10_000,
+        description="The agent decides at every k-th bar close: one step advances k bars (fewer "
+        "at the session's end) holding the last target, re-sized under the deadband rule on each "
+        "bar as usual; the step's reward is the sum over those bars.",
+    )
+    reward_control_variate: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="Training only (evaluation always uses 0): beta in reward = realized P&L - "
+        "beta * (realized - forecast) price P&L of the position held over each bar, the forecast "
+        "being the fitted regime feature's expected return. 0 = plain P&L; 1 = the forecast's "
+        "expected P&L (lowest variance). Needs a 'regime' feature.",
+    )
     session_order: Literal["random", "sequential"] = Field(
         "random",
         description="'random': each reset draws a session with the env's RNG; "
         "'sequential': sessions in order, wrapping around.",
     )
+
+    @model_validator(mode="after")
+    def _check_control_variate(self) -> EnvConfig:
+        kinds = [feature.kind for feature in self.features.features]
+        if self.reward_control_variate > 0.0 and "regime" not in kinds:
+            raise ValueError(
+                "reward_control_variate: needs a 'regime' feature in features (its forecast is "
+                f"the control variate), was {self.reward_control_variate} without one"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_levels(self) -> EnvConfig:

@@ -40,3 +40,18 @@ def portfolio_fields(
     exposure = position * price / equity if equity > 0.0 else 0.0
     unrealized = position * (price - avg_price) / capital
     return exposure, unrealized, (last_bar - bar) / last_bar, 1.0 - equity / peak_equity
+
+
+def control_variate(
+    beta: float, held: float, open_: float, close: float, forecast: float, capital: float
+) -> float:
+    """Reward correction: ``beta`` x (expected - realized) P&L of ``held`` shares over one bar.
+
+    The position filled at the bar's open earns ``close - open`` a share; the regime feature
+    expected ``open * (exp(forecast) - 1)`` at the previous close. Adding this to the realized
+    reward replaces a share ``beta`` of the bar's noise by its forecast (a control variate: the
+    expectation is unchanged where the forecast is unbiased).
+    """
+    if beta == 0.0 or held == 0.0:
+        return 0.0
+    return beta * held * (open_ * math.exp(forecast) - close) / capital

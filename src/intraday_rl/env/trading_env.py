@@ -8,7 +8,11 @@ Timeline of one ``step(action)`` taken at the close of bar ``t``:
 2. Time advances to bar ``t + 1``; an order due now fills at its open, paying costs (cost model).
 3. On the session's last bar any position is closed at that bar's close (a market-on-close order),
    costs charged, and the episode terminates flat.
-4. Equity is marked at the close; reward = (equity change) / initial capital.
+4. Equity is marked at the close; reward = (equity change) / initial capital (plus, in training
+   with ``reward_control_variate``, the control variate of :func:`~.mechanics.control_variate`).
+
+With ``decision_every = k`` one ``step`` runs 1-4 for k bars with the same action (fewer at the
+session's end) and returns the summed reward: the agent acts on a k-bar clock.
 
 No step ever reads a price after the bar it advances to: the look-ahead canary tests prove it.
 """
@@ -27,7 +31,12 @@ from gymnasium import spaces
 from intraday_rl.data.sessions import Session
 from intraday_rl.env.book import EpisodeBook
 from intraday_rl.env.config import EnvConfig
-from intraday_rl.env.mechanics import places_order, portfolio_fields, target_shares
+from intraday_rl.env.mechanics import (
+    control_variate,
+    places_order,
+    portfolio_fields,
+    target_shares,
+)
 from intraday_rl.market.accounting import Portfolio
 from intraday_rl.market.costs import fill_cost
 from intraday_rl.shared.errors import EnvError
@@ -89,6 +98,8 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
         self._deadband = self.config.min_trade_fraction
         self._lot = self.config.lot_size
         self._max_exposure = self.config.max_exposure
+        self._decision_every = self.config.decision_every
+        self._control_variate = self.config.reward_control_variate
         self.portfolio = Portfolio(self._capital)
         self._next_sequential = 0
         self._session_index = -1
@@ -125,6 +136,7 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
         self._open: list[float] = session.open.tolist()
         self._close: list[float] = session.close.tolist()
         self._volume: list[float] = self.book.fill_volume[index].tolist()
+        self._forecast: list[float] = self.book.forecast[index].tolist()
         self._windows = self.book.windows[index]
         self._last = session.n_bars - 1
         self._t = 0
@@ -136,11 +148,30 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
 
     # -- stepping ---------------------------------------------------------------------------
     def step(self, action: Any) -> tuple[ObsType, SupportsFloat, bool, bool, dict[str, Any]]:
-        """Advance one bar; see the module docstring for the exact timeline."""
-        t = self._t
-        if t >= self._last:
+        """Advance ``decision_every`` bars (fewer at the session's end): module docstring."""
+        if self._t >= self._last:
             raise EnvError("step() called after the episode ended: call reset() first")
         exposure = self._target_exposure(action)
+        reward, step_cost, traded, terminated = 0.0, 0.0, False, False
+        for _ in range(self._decision_every):
+            bar_reward, bar_cost, bar_traded, terminated = self._advance(exposure)
+            reward += bar_reward
+            step_cost += bar_cost
+            traded = traded or bar_traded
+            if terminated:
+                break
+        close = self._close[self._t]
+        return (
+            self._observation(self._t, close, self._equity),
+            reward,
+            terminated,
+            False,
+            self._info(close, step_cost, traded),
+        )
+
+    def _advance(self, exposure: float) -> tuple[float, float, bool, bool]:
+        # One bar of the timeline; returns (reward, costs, traded, terminated).
+        t = self._t
         equity_before = self._equity
         close = self._close[t]
         target = target_shares(exposure, equity_before, close, self._lot)
@@ -160,6 +191,7 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
             if quantity != 0.0:
                 step_cost += self._fill(quantity, self._open[t], t)
                 traded = True
+        held = portfolio.position
         close = self._close[t]
         terminated = t == self._last
         if terminated and portfolio.position != 0.0:
@@ -168,14 +200,10 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
             self._intended = 0.0
         equity = portfolio.mark(close)
         self._equity = equity
-        reward = (equity - equity_before) / self._capital
-        return (
-            self._observation(t, close, equity),
-            reward,
-            terminated,
-            False,
-            self._info(close, step_cost, traded),
+        reward = (equity - equity_before) / self._capital + control_variate(
+            self._control_variate, held, self._open[t], close, self._forecast[t - 1], self._capital
         )
+        return reward, step_cost, traded, terminated
 
     def _target_exposure(self, action: Any) -> float:
         if self._discrete:
@@ -189,9 +217,35 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
         return min(max(value, -self._max_exposure), self._max_exposure)
 
     def _fill(self, quantity: float, price: float, t: int) -> float:
-        cost = fill_cost(quantity, price, self._volume[t], *self._rates)
+        # Imported here: only _fill and _info of this module carry the cost-by-kind reporting.
+        from intraday_rl.market.costs import fill_cost_parts
+        from intraday_rl.shared.constants import BPS
+
+        volume = self._volume[t]
+        cost = fill_cost(quantity, price, volume, *self._rates)
         self.portfolio.fill(quantity, price, cost)
         self._n_trades += 1
+        # The step's traded notional and cost parts (for reports only; ``cost`` is what is
+        # charged), summed over the step's fills; _info reports and clears them.
+        costs = self.config.costs
+        commission, spread, impact = fill_cost_parts(
+            quantity,
+            price,
+            volume,
+            costs.commission_bps * BPS,
+            costs.half_spread_bps * BPS,
+            costs.commission_per_share,
+            costs.impact_bps * BPS,
+        )
+        notional, paid_commission, paid_spread, paid_impact = getattr(
+            self, "_step_fill_totals", (0.0, 0.0, 0.0, 0.0)
+        )
+        self._step_fill_totals: tuple[float, float, float, float] = (
+            notional + abs(quantity) * price,
+            paid_commission + commission,
+            paid_spread + spread,
+            paid_impact + impact,
+        )
         return cost
 
     # -- observation and info ----------------------------------------------------------------
@@ -211,7 +265,14 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
 
     def _info(self, price: float, step_cost: float, traded: bool) -> dict[str, Any]:
         portfolio = self.portfolio
+        # This step's fills as _fill summed them; cleared so the next step starts from zero.
+        notional, commission, spread, impact = getattr(
+            self, "_step_fill_totals", (0.0, 0.0, 0.0, 0.0)
+        )
+        self._step_fill_totals = (0.0, 0.0, 0.0, 0.0)
         return {
+            "traded_notional": notional,
+            "cost_parts": {"commission": commission, "spread": spread, "impact": impact},
             "equity": self._equity,
             "cash": portfolio.cash,
             "position": portfolio.position,

@@ -64,7 +64,7 @@ class IntradayVecEnv(VecEnv):
         self._stride = data.stride
         self._windows = data.windows
         self._observations = data.observations
-        self._market = np.stack([data.open, data.close, data.fill_volume])
+        self._market = np.stack([data.open, data.close, data.fill_volume, data.forecast])
         costs = self.config.costs
         self._params = np.array(
             [
@@ -72,6 +72,8 @@ class IntradayVecEnv(VecEnv):
                 self.config.lot_size,
                 self.config.min_trade_fraction,
                 self.config.initial_capital,
+                self.config.reward_control_variate,
+                float(self.config.decision_every),
             ]
         )
         self._levels = np.asarray(self.config.position_levels, dtype=np.float64)

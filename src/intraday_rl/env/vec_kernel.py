@@ -25,6 +25,7 @@ _apply_fill = numba.njit(cache=True)(accounting.apply_fill)
 _target_shares = numba.njit(cache=True)(mechanics.target_shares)
 _places_order = numba.njit(cache=True)(mechanics.places_order)
 _portfolio_fields = numba.njit(cache=True)(mechanics.portfolio_fields)
+_control_variate = numba.njit(cache=True)(mechanics.control_variate)
 
 F8 = npt.NDArray[np.float64]
 I8 = npt.NDArray[np.int64]
@@ -36,9 +37,9 @@ N_FLOAT_STATE = 8
 ROW, BAR, LAST_BAR, N_TRADES = range(4)
 N_INT_STATE = 4
 # Rows of the market table (one column per padded bar of every session).
-OPEN, CLOSE, FILL_VOLUME = range(3)
+OPEN, CLOSE, FILL_VOLUME, FORECAST = range(4)
 # Entries of the parameter vector.
-PROPORTIONAL, PER_SHARE, IMPACT, LOT, DEADBAND, CAPITAL = range(6)
+PROPORTIONAL, PER_SHARE, IMPACT, LOT, DEADBAND, CAPITAL, CONTROL_VARIATE, DECISION_EVERY = range(8)
 
 
 @numba.njit(cache=True)
@@ -75,6 +76,7 @@ def _step_one(
         quantity = due - fs[POSITION, i]
         if quantity != 0.0:
             _fill(fs, ints, i, quantity, market[OPEN, r], market[FILL_VOLUME, r], p)
+    held = fs[POSITION, i]
     price = market[CLOSE, r]
     done = ints[BAR, i] == ints[LAST_BAR, i]
     if done and fs[POSITION, i] != 0.0:
@@ -84,7 +86,10 @@ def _step_one(
     if value > fs[PEAK_EQUITY, i]:
         fs[PEAK_EQUITY, i] = value
     fs[EQUITY, i] = value
-    return (value - equity_before) / p[CAPITAL], done
+    correction = _control_variate(
+        p[CONTROL_VARIATE], held, market[OPEN, r], price, market[FORECAST, r - 1], p[CAPITAL]
+    )
+    return (value - equity_before) / p[CAPITAL] + correction, done
 
 
 @numba.njit(cache=True)
@@ -128,9 +133,19 @@ def step_kernel(
             if action_index[i] < 0 or action_index[i] >= levels.shape[0]:
                 return -1 - i
     n_done = 0
+    every = int(p[DECISION_EVERY])
     for i in range(n_envs):
         target_exposure = levels[action_index[i]] if discrete else exposure[i]
-        reward, done = _step_one(i, target_exposure, fs, ints, pending, market, p)
+        reward = 0.0
+        step_cost = 0.0
+        done = False
+        for _ in range(every):
+            bar_reward, done = _step_one(i, target_exposure, fs, ints, pending, market, p)
+            reward += bar_reward
+            step_cost += fs[STEP_COST, i]
+            if done:
+                break
+        fs[STEP_COST, i] = step_cost
         rewards[i] = reward
         dones[i] = done
         n_done += done

@@ -2,6 +2,7 @@
 
 from intraday_rl.features.batch import compute_features, compute_features_many
 from intraday_rl.features.config import FEATURE_KINDS, FeatureDef, FeatureKind, FeatureSpec
+from intraday_rl.features.fitting import fit_feature_spec
 from intraday_rl.features.inputs import SessionBars
 from intraday_rl.features.streaming import FeatureStream, stream_session
 
@@ -14,5 +15,6 @@ __all__ = [
     "SessionBars",
     "compute_features",
     "compute_features_many",
+    "fit_feature_spec",
     "stream_session",
 ]

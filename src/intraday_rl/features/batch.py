@@ -16,6 +16,7 @@ import numpy as np
 from intraday_rl.features.config import MIN_ZSCORE_STD, FeatureDef, FeatureSpec
 from intraday_rl.features.inputs import FloatArray, SessionBars, check_bar_arrays
 from intraday_rl.features.portable_log import log1p_array
+from intraday_rl.features.regime import not_fitted_error, regime_batch
 from intraday_rl.features.windows import rolling_deviation_and_std
 from intraday_rl.shared.constants import NS_PER_MINUTE
 
@@ -153,6 +154,12 @@ def _session_return(feature: FeatureDef, bars: _Bars) -> list[FloatArray]:
     return [np.log(bars.close / bars.open[0])]
 
 
+def _regime(feature: FeatureDef, bars: _Bars) -> list[FloatArray]:
+    if feature.model is None:
+        raise not_fitted_error()
+    return regime_batch(feature.model, bars.open, bars.close)
+
+
 _COMPUTERS: Final[dict[str, Callable[[FeatureDef, _Bars], list[FloatArray]]]] = {
     "log_return": _log_return,
     "rolling_volatility": _rolling_volatility,
@@ -163,4 +170,5 @@ _COMPUTERS: Final[dict[str, Callable[[FeatureDef, _Bars], list[FloatArray]]]] = 
     "time_of_day": _time_of_day,
     "minutes_to_close": _minutes_to_close,
     "session_return": _session_return,
+    "regime": _regime,
 }

@@ -38,12 +38,18 @@ FEATURE_KINDS, their columns and formulas (before scaling):
 - ``minutes_to_close`` -> ``minutes_to_close``: ``max(0, close_ns - (ts_t + bar_ns))`` in minutes.
 - ``session_return`` -> ``session_return``: ``log(c_t / o_0)``, the move since the session's first
   open (not in the default spec).
+- ``regime`` (``n_states`` = K = 3, ``model``) -> ``regime_p0 .. regime_p{K-1}``,
+  ``regime_forecast`` (bps), ``regime_drift``: a regime model fitted on the training sessions and
+  filtered forward within the session (:mod:`intraday_rl.features.regime`). ``model`` holds the
+  fitted parameters; a spec whose regime has no model yet is fitted by
+  :func:`~intraday_rl.features.fitting.fit_feature_spec` (the trainer does it on the training
+  sessions) and cannot be computed before (not in the default spec).
 
 Inputs: prices in [1e-100, 1e100], volumes in [0, 1e100] (:mod:`~intraday_rl.features.inputs`).
 Every value is then multiplied by the definition's ``scale`` and clipped to ``[-clip, clip]``.
 Default (scale, clip): log_return, rolling_volatility, ema_ratio, vwap_deviation (1000, 10);
 rsi (1, 1); volume_zscore (1, 5); time_of_day (1, 1); minutes_to_close (1/60, 10), i.e. hours;
-session_return (1000, 10).
+session_return (1000, 10); regime (1, 100).
 """
 
 from __future__ import annotations
@@ -52,8 +58,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, get_args
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
+from intraday_rl.features.regime import RegimeModel, regime_column_names
 from intraday_rl.shared.config import FrozenConfig
 from intraday_rl.shared.constants import FEATURE_SPEC_SCHEMA_VERSION
 from intraday_rl.shared.errors import FeatureError
@@ -68,15 +82,16 @@ FeatureKind = Literal[
     "time_of_day",
     "minutes_to_close",
     "session_return",
+    "regime",
 ]
 
 FEATURE_KINDS: Final[tuple[FeatureKind, ...]] = get_args(FeatureKind)
 """Every feature kind (formulas in the module docstring); the default spec uses DEFAULT_KINDS."""
 
-DEFAULT_KINDS: Final[tuple[FeatureKind, ...]] = FEATURE_KINDS[:-1]
-"""The kinds of :meth:`FeatureSpec.default` (all but ``session_return``)."""
+DEFAULT_KINDS: Final[tuple[FeatureKind, ...]] = FEATURE_KINDS[:-2]
+"""The kinds of :meth:`FeatureSpec.default` (all but ``session_return`` and ``regime``)."""
 
-PARAMETER_NAMES: Final = ("lags", "window", "period", "fast", "slow")
+PARAMETER_NAMES: Final = ("lags", "window", "period", "fast", "slow", "n_states")
 
 MIN_ZSCORE_STD: Final = 1e-12
 """volume_zscore is 0 when the window's std of log1p(volume) is below this."""
@@ -100,6 +115,7 @@ _DEFAULTS: Final[dict[str, _KindDefaults]] = {
     "time_of_day": _KindDefaults(1.0, 1.0),
     "minutes_to_close": _KindDefaults(1.0 / 60.0, 10.0),
     "session_return": _KindDefaults(1000.0, 10.0),
+    "regime": _KindDefaults(1.0, 100.0, {"n_states": 3}),
 }
 
 
@@ -140,6 +156,14 @@ class FeatureDef(FrozenConfig):
     slow: int | None = Field(
         default=None,
         description="ema_ratio only: span of the slow EMA in bars, > fast.",
+    )
+    n_states: int | None = Field(
+        default=None,
+        description="regime only: number of regimes K, 1..8.",
+    )
+    model: RegimeModel | None = Field(
+        default=None,
+        description="regime only: the fitted model (null until fitted on training sessions).",
     )
     scale: float = Field(
         default_factory=_kind_default("scale"),
@@ -195,6 +219,13 @@ class FeatureDef(FrozenConfig):
             raise ValueError(f"window: expected >= 2 bars, was {window}")
         return window
 
+    @field_validator("n_states")
+    @classmethod
+    def _check_states(cls, value: int | None) -> int | None:
+        if value is not None and not 1 <= value <= 8:
+            raise ValueError(f"n_states: expected 1..8, was {value}")
+        return value
+
     @field_validator("period", "fast", "slow")
     @classmethod
     def _check_span(cls, value: int | None, info: ValidationInfo) -> int | None:
@@ -217,6 +248,12 @@ class FeatureDef(FrozenConfig):
                 )
         if self.fast is not None and self.slow is not None and self.fast >= self.slow:
             raise ValueError(f"fast: expected < slow ({self.slow}), was {self.fast}")
+        if self.model is not None and self.kind != "regime":
+            raise ValueError(f"model: not a parameter of kind {self.kind!r}, was a regime model")
+        if self.model is not None and self.model.n_states != self.n_states:
+            raise ValueError(
+                f"model: has {self.model.n_states} states, expected n_states {self.n_states}"
+            )
         return self
 
     @property
@@ -233,7 +270,23 @@ class FeatureDef(FrozenConfig):
             return (f"ema_ratio_{self.int_param('fast')}_{self.int_param('slow')}",)
         if kind == "time_of_day":
             return ("time_of_day_sin", "time_of_day_cos")
+        if kind == "regime":
+            return regime_column_names(self.int_param("n_states"))
         return (kind,)
+
+    @model_serializer(mode="wrap")
+    def _drop_unused_regime_fields(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Specs without a regime serialize (and hash) exactly as before the regime kind existed.
+        data: dict[str, Any] = handler(self)
+        if self.kind != "regime":
+            data.pop("n_states", None)
+            data.pop("model", None)
+        return data
+
+    @property
+    def fitted(self) -> bool:
+        """False for a regime definition whose model has not been fitted yet."""
+        return self.kind != "regime" or self.model is not None
 
     def int_param(self, name: str) -> int:
         """Return integer parameter ``name``; raise FeatureError if this kind does not take it."""
@@ -307,6 +360,11 @@ class FeatureSpec(FrozenConfig):
     def column_names(self) -> tuple[str, ...]:
         """All column names, in matrix order."""
         return tuple(name for feature in self.features for name in feature.column_names)
+
+    @property
+    def fitted(self) -> bool:
+        """True when every definition can be computed (no regime model left to fit)."""
+        return all(feature.fitted for feature in self.features)
 
     @property
     def n_features(self) -> int:

@@ -24,6 +24,7 @@ from intraday_rl.features.inputs import (
     check_calendar,
 )
 from intraday_rl.features.portable_log import log1p_scalar
+from intraday_rl.features.regime import RegimeFilter, not_fitted_error
 from intraday_rl.features.windows import ExactRollingMoments
 from intraday_rl.shared.constants import NS_PER_MINUTE
 from intraday_rl.shared.errors import FeatureError
@@ -274,6 +275,25 @@ class _SessionReturn:
         out.append(clip if value > clip else (-clip if value < -clip else value))
 
 
+class _Regime:
+    __slots__ = ("_clip", "_filter", "_scale")
+
+    def __init__(self, feature: FeatureDef) -> None:
+        if feature.model is None:
+            raise not_fitted_error()
+        self._filter = RegimeFilter(feature.model)
+        self._scale, self._clip = feature.scale, feature.clip
+
+    def reset(self, clock: _Clock) -> None:
+        self._filter.reset()
+
+    def update(self, bar: _Bar, out: list[float]) -> None:
+        scale, clip = self._scale, self._clip
+        for raw in self._filter.update(bar.open, bar.close):
+            value = raw * scale
+            out.append(clip if value > clip else (-clip if value < -clip else value))
+
+
 _CALCULATORS: Final[dict[str, Callable[[FeatureDef], _Calculator]]] = {
     "log_return": _LogReturn,
     "rolling_volatility": _RollingVolatility,
@@ -284,6 +304,7 @@ _CALCULATORS: Final[dict[str, Callable[[FeatureDef], _Calculator]]] = {
     "time_of_day": _TimeOfDay,
     "minutes_to_close": _MinutesToClose,
     "session_return": _SessionReturn,
+    "regime": _Regime,
 }
 
 
