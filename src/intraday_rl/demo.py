@@ -41,7 +41,7 @@ def run_demo(
     training = trainer.train(callbacks=callbacks)
     agent = SB3EnvPolicy(training.load_best_model(), name=f"{config.algorithm} (risk-aware)")
     split = trainer.market.split
-    env_config = config.env.env_config(session_order="sequential")
+    env_config = trainer.config.env.env_config(session_order="sequential")
 
     def judge(sessions: Sequence[Session]) -> list[PolicySummary]:
         env = IntradayTradingEnv(sessions, env_config)

@@ -112,9 +112,17 @@ class TrainEnvConfig(EnvConfig):
         default_factory=DataSourceConfig, description="Market data source and split."
     )
 
-    def env_config(self, *, session_order: Literal["random", "sequential"]) -> EnvConfig:
-        """The plain :class:`EnvConfig` of this section, with the given session order."""
+    def env_config(
+        self, *, session_order: Literal["random", "sequential"], training: bool = False
+    ) -> EnvConfig:
+        """The plain :class:`EnvConfig` of this section, with the given session order.
+
+        Only the training env (``training=True``) keeps ``reward_control_variate``: evaluation
+        always scores the realized P&L.
+        """
         fields = self.model_dump(exclude={"data", "session_order"})
+        if not training:
+            fields["reward_control_variate"] = 0.0
         return EnvConfig.model_validate({**fields, "session_order": session_order})
 
 

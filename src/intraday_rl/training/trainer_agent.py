@@ -28,6 +28,7 @@ from intraday_rl.env.config import EnvConfig
 from intraday_rl.env.trading_env import IntradayTradingEnv
 from intraday_rl.env.vec_env import IntradayVecEnv
 from intraday_rl.evaluation.rollout import PolicySummary, evaluate_policy
+from intraday_rl.features import fit_feature_spec
 from intraday_rl.risk.advisor import ProductionRiskAdvisor
 from intraday_rl.training import run_dir as runs
 from intraday_rl.training.callbacks import RiskAwareCallback
@@ -105,6 +106,7 @@ class TrainerAgent:
         params = self.config.training_params
         torch.set_num_threads(1)  # small MLPs: threads cost more than they give on few cores
         if self.run_dir is None:
+            self.config = self.fitted_config()
             self.run_dir = runs.create_run_dir(self.config)
         logger = logging.getLogger("intraday_rl")
         handler, level = _attach_log_file(self.run_dir), logger.level
@@ -143,10 +145,25 @@ class TrainerAgent:
             self._market = load_market_data(self.config.env.data)
         return self._market
 
+    def fitted_config(self) -> TrainingConfig:
+        """The config with its feature spec's learned parts fitted on the training sessions.
+
+        The run directory records this resolved config, so a resumed run and the bundle use the
+        very parameters the agent trained with.
+        """
+        spec = self.config.env.features
+        if spec.fitted:
+            return self.config
+        fitted = fit_feature_spec(spec, self.market.split.train, seed=0)
+        data = self.config.model_dump(mode="json")
+        data["env"]["features"] = fitted.model_dump(mode="json")
+        return load_training_config(data)
+
     # -- building blocks ----------------------------------------------------------------------
     def _env_config(self, order: str) -> EnvConfig:
         return self.config.env.env_config(
-            session_order="random" if order == "random" else "sequential"
+            session_order="random" if order == "random" else "sequential",
+            training=order == "random",
         )
 
     def _advisor(self) -> ProductionRiskAdvisor:
