@@ -38,7 +38,8 @@ from intraday_rl.env.mechanics import (
     target_shares,
 )
 from intraday_rl.market.accounting import Portfolio
-from intraday_rl.market.costs import fill_cost
+from intraday_rl.market.costs import fill_cost, fill_cost_parts
+from intraday_rl.shared.constants import BPS
 from intraday_rl.shared.errors import EnvError
 from intraday_rl.shared.types import PortfolioState
 
@@ -217,10 +218,6 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
         return min(max(value, -self._max_exposure), self._max_exposure)
 
     def _fill(self, quantity: float, price: float, t: int) -> float:
-        # Imported here: only _fill and _info of this module carry the cost-by-kind reporting.
-        from intraday_rl.market.costs import fill_cost_parts
-        from intraday_rl.shared.constants import BPS
-
         volume = self._volume[t]
         cost = fill_cost(quantity, price, volume, *self._rates)
         self.portfolio.fill(quantity, price, cost)

@@ -1,0 +1,57 @@
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from intraday_rl.market import CostConfig
+from intraday_rl.market.costs import fill_cost, fill_cost_parts
+from intraday_rl.shared.constants import BPS
+
+quantities = st.floats(-1e6, 1e6, allow_nan=False)
+prices = st.floats(0.01, 1e5, allow_nan=False)
+volumes = st.floats(1.0, 1e9, allow_nan=False)
+bps = st.floats(0.0, 50.0, allow_nan=False)
+
+
+def _parts(quantity, price, volume, costs):
+    return fill_cost_parts(
+        quantity,
+        price,
+        volume,
+        costs.commission_bps * BPS,
+        costs.half_spread_bps * BPS,
+        costs.commission_per_share,
+        costs.impact_bps * BPS,
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(quantities, prices, volumes, bps, bps, bps, st.floats(0.0, 0.01, allow_nan=False))
+def test_parts_add_up_to_the_fill_cost(
+    quantity, price, volume, commission, spread, impact, per_share
+):
+    costs = CostConfig(
+        commission_bps=commission,
+        half_spread_bps=spread,
+        impact_bps=impact,
+        commission_per_share=per_share,
+    )
+    parts = _parts(quantity, price, volume, costs)
+    total = fill_cost(quantity, price, volume, *costs.rates)
+    assert all(part >= 0.0 for part in parts)
+    assert math.isclose(sum(parts), total, rel_tol=1e-12, abs_tol=1e-12)
+
+
+def test_each_part_follows_its_formula():
+    costs = CostConfig(
+        commission_bps=0.5, half_spread_bps=1.0, impact_bps=10.0, commission_per_share=0.002
+    )
+    commission, spread, impact = _parts(-400.0, 50.0, 10_000.0, costs)
+    assert commission == pytest.approx(400 * 50 * 0.5e-4 + 400 * 0.002, rel=1e-12)
+    assert spread == pytest.approx(400 * 50 * 1.0e-4, rel=1e-12)
+    assert impact == pytest.approx(400 * 50 * 10e-4 * math.sqrt(400 / 10_000), rel=1e-12)
+
+
+def test_no_quantity_has_no_cost_of_any_kind():
+    assert _parts(0.0, 100.0, 1000.0, CostConfig(commission_per_share=0.01)) == (0.0, 0.0, 0.0)
