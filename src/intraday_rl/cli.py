@@ -231,16 +231,29 @@ def bench_quality(
     config: Annotated[Path, typer.Option(help="Training config to compare.")] = Path(
         "configs/dqn_risk_aware.yaml"
     ),
-    seeds: Annotated[str, typer.Option(help="Comma-separated seeds.")] = "0,1,2",
+    seeds: Annotated[str, typer.Option(help="Comma-separated seeds.")] = "0,1,2,3,4",
+    folds: Annotated[int, typer.Option(min=0, help="Walk-forward folds (0: skip).")] = 4,
+    walk_forward_seeds: Annotated[str, typer.Option(help="Walk-forward seeds.")] = "0,1,2",
+    jobs: Annotated[int, typer.Option(min=1, help="Trainings run in parallel.")] = 1,
+    prior_trials: Annotated[
+        int, typer.Option(min=0, help="Configurations tried before (for the Deflated Sharpe).")
+    ] = 0,
     runs_dir: Annotated[Path, typer.Option(help="Where the runs go.")] = Path("runs/quality"),
     as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON object.")] = False,
 ) -> None:
-    """Risk shaping on vs off over seeds, on test sessions, beside the baselines (slow)."""
+    """The agent vs its baselines on test sessions: seeds, CIs, shaping, walk-forward (slow)."""
     from intraday_rl.bench.quality_bench import run_quality_benchmark
 
     try:
-        numbers = tuple(int(seed) for seed in seeds.split(",") if seed.strip())
-        result = run_quality_benchmark(config, numbers, runs_dir)
+        result = run_quality_benchmark(
+            config,
+            _seeds(seeds),
+            runs_dir,
+            walk_forward_folds=folds,
+            walk_forward_seeds=_seeds(walk_forward_seeds),
+            jobs=jobs,
+            prior_trials=prior_trials,
+        )
     except IntradayRLError as error:
         raise _fail(error) from None
     print(json.dumps(result))
@@ -258,7 +271,114 @@ def bench_quality(
                 f"{row['max_drawdown']:.1%}",
                 f"{row['n_trades']:,}",
             )
-        _console().print(table)
+        console = _console()
+        console.print(table)
+        goals = Table(title="Goals (issue 'Decision quality')")
+        goals.add_column("goal")
+        goals.add_column("met", justify="right")
+        for goal, met in result["goals"].items():
+            goals.add_row(goal, "yes" if met else "NO")
+        console.print(goals)
+
+
+def _seeds(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(seed) for seed in text.split(",") if seed.strip())
+    except ValueError:
+        raise typer.BadParameter(
+            f"seeds: expected comma-separated integers, was {text!r}"
+        ) from None
+
+
+@app.command("walk-forward")
+def walk_forward(
+    config: Annotated[Path, typer.Option(help="Training config.")] = Path(
+        "configs/dqn_risk_aware.yaml"
+    ),
+    data: Annotated[
+        Path | None, typer.Option(help="An OHLCV file instead of the config's data source.")
+    ] = None,
+    folds: Annotated[int, typer.Option(min=1, help="Number of folds.")] = 4,
+    seeds: Annotated[str, typer.Option(help="Comma-separated training seeds.")] = "0,1,2",
+    test_sessions: Annotated[int, typer.Option(min=1, help="Test dates per fold.")] = 50,
+    train_sessions: Annotated[
+        int, typer.Option(min=2, help="Train dates (sliding) or the first fold's minimum.")
+    ] = 200,
+    embargo: Annotated[int, typer.Option(min=0, help="Dates skipped before each test.")] = 1,
+    mode: Annotated[str, typer.Option(help="anchored or sliding.")] = "anchored",
+    timesteps: Annotated[int | None, typer.Option(min=1000, help="Override steps.")] = None,
+    jobs: Annotated[int, typer.Option(min=1, help="Trainings run in parallel.")] = 1,
+    out: Annotated[Path, typer.Option(help="Folder for JSON, Parquet and runs.")] = Path(
+        "runs/walk-forward"
+    ),
+    as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON summary.")] = False,
+) -> None:
+    """Retrain per fold x seed, select on each fold's validation, test on its unseen sessions."""
+    from intraday_rl.data.config import WalkForwardConfig
+    from intraday_rl.training.config import load_training_config
+    from intraday_rl.walk_forward import run_walk_forward, write_walk_forward
+
+    console = _console()
+    try:
+        training = load_training_config(config)
+        if data is not None:
+            raw = training.model_dump(mode="json")
+            raw["env"]["data"].update(source="file", path=str(data))
+            training = load_training_config(raw)
+        layout = WalkForwardConfig.model_validate(
+            {
+                "n_folds": folds,
+                "test_sessions": test_sessions,
+                "train_sessions": train_sessions,
+                "embargo_sessions": embargo,
+                "mode": mode,
+            }
+        )
+        result = run_walk_forward(
+            training,
+            layout,
+            _seeds(seeds),
+            runs_dir=out,
+            total_timesteps=timesteps,
+            jobs=jobs,
+            on_result=None
+            if as_json
+            else lambda row: console.print(
+                f"fold {row.fold} seed {row.seed}: test net P&L {row.net_pnl:,.0f} "
+                f"({row.test_start} .. {row.test_end})"
+            ),
+        )
+        json_path, parquet_path = write_walk_forward(result, out)
+    except IntradayRLError as error:
+        raise _fail(error) from None
+    except ValueError as error:  # pydantic validation of the fold layout
+        raise _fail(IntradayRLError(str(error))) from None
+    summary = result.summary()
+    print(json.dumps(summary))
+    if as_json:
+        return
+    table = Table(title="Walk-forward: out-of-sample test sessions")
+    for column in ("fold", "seed", "train", "test", "net P&L", "Sharpe", "max DD", "buy&hold"):
+        table.add_column(column, justify="right")
+    for row in result.folds:
+        table.add_row(
+            str(row.fold),
+            str(row.seed),
+            f"{row.train_start}..{row.train_end}",
+            f"{row.test_start}..{row.test_end}",
+            f"{row.net_pnl:,.0f}",
+            f"{row.sharpe:.2f}",
+            f"{row.max_drawdown:.1%}",
+            f"{row.buy_and_hold_pnl:,.0f}",
+        )
+    console.print(table)
+    low, mean, high = summary["daily_pnl_ci"]
+    console.print(
+        f"stitched: mean net P&L over seeds {result.pnl_mean:,.0f} on "
+        f"{summary['n_test_sessions']} sessions (buy-and-hold {summary['buy_and_hold_pnl']:,.0f}); "
+        f"mean daily net P&L {mean:,.1f}, 95% CI [{low:,.1f}, {high:,.1f}]"
+    )
+    console.print(f"written: {json_path}, {parquet_path}")
 
 
 @bench_app.command("train")

@@ -133,30 +133,58 @@ def test_bench_train_prints_its_keys():
     assert report["dqn_fps_anytrading"] > 0
 
 
-def test_bench_quality_compares_shaped_and_plain_agents_with_baselines(tmp_path):
+def _regime_yaml(tmp_path):
     path = _tiny_training_yaml(tmp_path)
-    runs = tmp_path / "quality"
+    config = yaml.safe_load(path.read_text())
+    config["env"].update(
+        decision_every=3,
+        reward_control_variate=1.0,
+        features={"features": [{"kind": "log_return", "lags": [1, 5]}, {"kind": "regime"}]},
+    )
+    config["env"]["data"]["builtin"]["n_sessions"] = 30
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_walk_forward_prints_folds_and_writes_json_and_parquet(tmp_path):
+    path = _regime_yaml(tmp_path)
+    out = tmp_path / "wf"
     result = runner.invoke(
         app,
-        [
-            "bench",
-            "quality",
-            "--config",
-            str(path),
-            "--seeds",
-            "0",
-            "--runs-dir",
-            str(runs),
-            "--json",
-        ],
-    )
+        ["walk-forward", "--config", str(path), "--folds", "2", "--seeds", "0",
+         "--test-sessions", "4", "--train-sessions", "14", "--out", str(out)],
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
-    report = json.loads(next(line for line in result.output.splitlines() if line.startswith("{")))
-    assert [row["seed"] for row in report["agents"]["shaped"]] == [0]
-    assert {row["policy"] for row in report["baselines"]} == {
-        "flat",
-        "buy_and_hold",
-        "random",
-        "oracle",
-    }
-    assert "drawdown_cut" in report
+    assert "fold 1 seed 0" in result.output
+    assert "95% CI" in result.output
+    assert (out / "walk_forward.json").exists()
+    assert (out / "walk_forward.parquet").exists()
+
+
+def test_walk_forward_with_too_few_dates_names_the_need(tmp_path):
+    path = _regime_yaml(tmp_path)
+    result = runner.invoke(
+        app, ["walk-forward", "--config", str(path), "--folds", "9", "--test-sessions", "10"]
+    )
+    assert result.exit_code == 2
+    assert "walk_forward_folds: need" in result.output
+
+
+def test_bench_quality_reports_every_goal_key(tmp_path):
+    path = _regime_yaml(tmp_path)
+    result = runner.invoke(
+        app,
+        ["bench", "quality", "--config", str(path), "--seeds", "0,1", "--folds", "0",
+         "--runs-dir", str(tmp_path / "q"), "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    for key in (
+        "agent_test_pnl_mean", "agent_test_pnl_ci_low", "agent_seeds_profitable", "n_seeds",
+        "n_test_sessions", "buy_and_hold_pnl", "supervised_pnl", "oracle_pnl",
+        "cost_aware_oracle_pnl", "oracle_capture", "agent_sharpe_mean", "deflated_sharpe",
+        "drawdown_cut", "return_kept", "walk_forward_pnl_mean", "walk_forward_ci_low", "goal_met",
+    ):  # fmt: skip
+        assert key in report
+    assert report["n_seeds"] == 2
+    assert isinstance(report["goal_met"], bool)

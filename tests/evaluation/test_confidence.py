@@ -127,3 +127,12 @@ def test_spa_finds_an_alternative_that_beats_the_benchmark(pnl):
 def test_bad_input_is_rejected_naming_the_argument(call, match):
     with pytest.raises(EvaluationError, match=match):
         call()
+
+
+def test_short_series_get_a_block_length_without_arch_failing():
+    from intraday_rl.evaluation import block_length, bootstrap_mean_ci
+
+    series = [120.0, -40.0, 15.0, 80.0, -10.0, 33.0]
+    assert block_length(series) == round(len(series) ** (1 / 3))
+    interval = bootstrap_mean_ci(series, seed=1)
+    assert interval.low <= interval.estimate <= interval.high

@@ -41,6 +41,7 @@ from intraday_rl.bundle.schema import (
     RUNTIME_NAMES,
     TORCHSCRIPT_FILE,
     VERIFICATION_FILE,
+    ActingRules,
     ParityInfo,
     RuntimeName,
 )
@@ -80,6 +81,7 @@ def export_bundle(
     parity_observations: npt.ArrayLike | None = None,
     overwrite: bool = False,
     config: ExportConfig | None = None,
+    rules: ActingRules | None = None,
 ) -> Path:
     """Export an SB3 DQN / QR-DQN / PPO / A2C model as a verified bundle folder.
 
@@ -99,6 +101,8 @@ def export_bundle(
             VecNormalize (see :func:`collect_rollout_observations`); >= 1000 recommended.
         overwrite: Replace an existing bundle at ``out_dir``.
         config: Verification settings.
+        rules: The env rules the actions depend on (decision clock, deadband, sizing), recorded
+            for execution.
 
     Returns:
         ``out_dir`` as a Path.
@@ -147,6 +151,7 @@ def export_bundle(
             risk_policy_hash=risk_hash,
             validation_metrics=validation_metrics or {},
             parity=parity,
+            rules=rules,
         )
         write_metadata(temp, draft)
         results, latency = _verify_runtimes(temp, reference, runtimes, feature_spec, layout, config)

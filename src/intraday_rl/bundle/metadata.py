@@ -15,6 +15,7 @@ from intraday_rl.bundle.schema import (
     BUNDLE_FORMAT,
     BUNDLE_SCHEMA_VERSION,
     METADATA_FILE,
+    ActingRules,
     AlgorithmInfo,
     BundleMetadata,
     FileRecord,
@@ -94,6 +95,7 @@ def build_metadata(
     risk_policy_hash: str | None,
     validation_metrics: Mapping[str, float],
     parity: ParityInfo,
+    rules: ActingRules | None = None,
 ) -> BundleMetadata:
     """Return the metadata of a bundle being exported (latency filled in after verification)."""
     framework, framework_version = _framework(model)
@@ -115,6 +117,7 @@ def build_metadata(
         feature_spec=feature_spec.model_dump(mode="json"),
         feature_spec_hash=feature_spec.spec_hash(),
         action=extracted.action,
+        rules=rules,
         normalization=normalization,
         runtimes=runtimes,
         files=files,

@@ -98,6 +98,17 @@ class ActionInfo(FrozenConfig):
     n_scores: int = Field(ge=1, description="Width of the 'scores' output (q-values, logits).")
 
 
+class ActingRules(FrozenConfig):
+    """The env rules a policy's actions were trained under, so execution can act the same way."""
+
+    decision_every: int = Field(ge=1, description="Bars between decisions (the policy's clock).")
+    min_trade_fraction: float = Field(ge=0.0, description="Rebalance deadband, fraction of equity.")
+    lot_size: float = Field(gt=0.0, description="Orders are whole multiples of this size.")
+    max_exposure: float = Field(gt=0.0, description="Largest |target exposure|.")
+    fill_delay_bars: int = Field(ge=1, description="Bars between a decision and its fill.")
+    initial_capital: float = Field(gt=0.0, description="Capital the sizing assumed.")
+
+
 class RuntimeParity(FrozenConfig):
     """How one runtime compared with SB3 on the parity observations at export."""
 
@@ -132,6 +143,9 @@ class BundleMetadata(FrozenConfig):
     feature_spec: dict[str, Any] = Field(description="FeatureSpec.model_dump(mode='json').")
     feature_spec_hash: str = Field(pattern=SHA256_PATTERN, description="FeatureSpec.spec_hash().")
     action: ActionInfo = Field(description="Action mapping.")
+    rules: ActingRules | None = Field(
+        None, description="Env rules the actions depend on (absent in bundles before them)."
+    )
     normalization: ObservationNormalization | None = Field(
         description="VecNormalize statistics applied inside the graph, or null."
     )

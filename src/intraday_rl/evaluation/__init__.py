@@ -46,9 +46,16 @@ from intraday_rl.evaluation.rollout import (
     play_session,
     summarize,
 )
+from intraday_rl.evaluation.supervised import (
+    SUPERVISED_KINDS,
+    SupervisedForecaster,
+    SupervisedPolicy,
+    fit_supervised_baseline,
+)
 
 __all__ = [
     "ACCOUNT_FLOOR_FRACTION",
+    "SUPERVISED_KINDS",
     "BaselineComparison",
     "ConfidenceInterval",
     "ConstantExposurePolicy",
@@ -64,6 +71,8 @@ __all__ = [
     "PolicySummary",
     "RandomPolicy",
     "SPAResult",
+    "SupervisedForecaster",
+    "SupervisedPolicy",
     "apply_account_floor",
     "baseline_policies",
     "block_length",
@@ -77,6 +86,7 @@ __all__ = [
     "expected_max_sharpe",
     "fit_cost_aware_oracle",
     "fit_rule",
+    "fit_supervised_baseline",
     "hysteresis_positions",
     "max_drawdown",
     "paired_bootstrap_test",

@@ -41,6 +41,7 @@ from intraday_rl.evaluation.metrics import (
 DEFAULT_LEVEL = 0.95
 DEFAULT_N_RESAMPLES = 2_000
 MIN_SESSIONS = 2
+MIN_SESSIONS_FOR_OPTIMAL_BLOCK = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,8 +135,10 @@ def block_length(values: npt.ArrayLike) -> int:
     series = _checked(values, "values")
     n = series.size
     optimal = float("nan")
-    if float(series.std()) > 0.0:
-        optimal = float(optimal_block_length(series)["stationary"].iloc[0])
+    # arch's estimator needs a few dozen sessions; shorter series take the n^(1/3) rule.
+    if n >= MIN_SESSIONS_FOR_OPTIMAL_BLOCK and float(series.std()) > 0.0:
+        with np.errstate(divide="ignore", invalid="ignore"):  # arch on short, flat stretches
+            optimal = float(optimal_block_length(series)["stationary"].iloc[0])
     if not math.isfinite(optimal):
         optimal = n ** (1.0 / 3.0)
     return min(max(round(optimal), 1), n)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from intraday_rl.bundle import collect_rollout_observations, export_bundle
+from intraday_rl.bundle.schema import ActingRules
 from intraday_rl.evaluation.rollout import PolicySummary
 from intraday_rl.training import run_dir as runs
 
@@ -46,6 +47,20 @@ def export_trained_bundle(
         risk_policy_hash=lineage.get("risk_policy_hash"),
         parity_observations=observations,
         overwrite=True,
+        rules=acting_rules(trainer),
     )
     _LOG.info("exported bundle %s", path)
     return path
+
+
+def acting_rules(trainer: TrainerAgent) -> ActingRules:
+    """The env rules of the trainer's config that a policy's actions depend on."""
+    env = trainer.config.env
+    return ActingRules(
+        decision_every=env.decision_every,
+        min_trade_fraction=env.min_trade_fraction,
+        lot_size=env.lot_size,
+        max_exposure=env.max_exposure,
+        fill_delay_bars=env.costs.fill_delay_bars,
+        initial_capital=env.initial_capital,
+    )

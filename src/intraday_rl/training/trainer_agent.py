@@ -77,10 +77,16 @@ class SB3EnvPolicy:
 class TrainerAgent:
     """Trains one SB3 agent on the intraday env as a :class:`TrainingConfig` describes."""
 
-    def __init__(self, config: TrainingConfig, run_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        config: TrainingConfig,
+        run_dir: Path | None = None,
+        market: MarketData | None = None,
+    ) -> None:
+        """``market`` replaces the config's data source (walk-forward passes each fold's split)."""
         self.config = config
         self.run_dir = run_dir
-        self._market: MarketData | None = None
+        self._market: MarketData | None = market
         self._risk_policy_hash: str | None = None
         self._resume = run_dir is not None
 

@@ -1,0 +1,289 @@
+"""Walk-forward evaluation: retrain per fold and seed, select on the fold's validation, test after.
+
+Each fold of :func:`~intraday_rl.data.splits.walk_forward_folds` (train dates, an embargo, then
+test dates) is split once more: the last ``validation_fraction`` of its train dates become its
+validation sessions, where the trainer keeps its best model (and fits nothing else); the regime
+model and the network learn on the rest. The fold's test sessions are touched only once, by the
+selected model. Stitching every fold's test sessions in time order gives one out-of-sample daily
+P&L series per seed; the seeds' mean series carries the confidence interval.
+
+This module sits above training (it retrains through :class:`TrainerAgent`), so the evaluation
+package below it never imports training.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from intraday_rl.data.config import WalkForwardConfig
+from intraday_rl.data.source import MarketData, data_fingerprint, load_market_data
+from intraday_rl.data.splits import Fold, SessionSplit, walk_forward_folds
+from intraday_rl.env import IntradayTradingEnv
+from intraday_rl.evaluation import ConstantExposurePolicy, evaluate_policy
+from intraday_rl.evaluation.confidence import ConfidenceInterval, bootstrap_mean_ci
+from intraday_rl.shared.errors import ConfigError
+from intraday_rl.training.config import TrainingConfig, load_training_config
+from intraday_rl.training.trainer_agent import SB3EnvPolicy, TrainerAgent
+
+_LOG = logging.getLogger(__name__)
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class FoldResult:
+    """One fold trained with one seed, scored on the fold's test sessions."""
+
+    fold: int
+    seed: int
+    train_start: str
+    train_end: str
+    validation_start: str
+    test_start: str
+    test_end: str
+    n_train_sessions: int
+    n_validation_sessions: int
+    n_test_sessions: int
+    net_pnl: float
+    sharpe: float
+    max_drawdown: float
+    n_trades: int
+    validation_net_pnl: float
+    buy_and_hold_pnl: float
+
+
+@dataclass(frozen=True)
+class WalkForwardResult:
+    """Every fold x seed, the stitched out-of-sample series and its confidence interval."""
+
+    folds: list[FoldResult]
+    seeds: list[int]
+    # Stitched test sessions in time order: one daily net P&L row per seed.
+    daily_pnl: dict[int, list[float]]
+    buy_and_hold_daily_pnl: list[float]
+    test_dates: list[str]
+    pnl_per_seed: dict[int, float]
+    pnl_mean: float
+    daily_pnl_ci: ConfidenceInterval
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """The headline numbers (no per-session series)."""
+        return {
+            "seeds": self.seeds,
+            "n_folds": len({row.fold for row in self.folds}),
+            "n_test_sessions": len(self.test_dates),
+            "pnl_per_seed": {str(k): round(v, 2) for k, v in self.pnl_per_seed.items()},
+            "pnl_mean": round(self.pnl_mean, 2),
+            "buy_and_hold_pnl": round(float(sum(self.buy_and_hold_daily_pnl)), 2),
+            "daily_pnl_ci": [
+                round(self.daily_pnl_ci.low, 2),
+                round(self.daily_pnl_ci.estimate, 2),
+                round(self.daily_pnl_ci.high, 2),
+            ],
+        }
+
+    @property
+    def ci_low(self) -> float:
+        """Lower bound of the CI of the seeds' mean daily net P&L."""
+        return self.daily_pnl_ci.low
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (folds as rows)."""
+        return {
+            "seeds": self.seeds,
+            "folds": [asdict(row) for row in self.folds],
+            "pnl_per_seed": {str(k): v for k, v in self.pnl_per_seed.items()},
+            "pnl_mean": self.pnl_mean,
+            "buy_and_hold_pnl": float(sum(self.buy_and_hold_daily_pnl)),
+            "n_test_sessions": len(self.test_dates),
+            "daily_pnl_ci": asdict(self.daily_pnl_ci),
+            "test_dates": self.test_dates,
+            "daily_pnl": {str(k): v for k, v in self.daily_pnl.items()},
+            **self.extra,
+        }
+
+
+def fold_split(fold: Fold, validation_fraction: float) -> SessionSplit:
+    """Split a fold's train dates into train and (its last dates) validation; test unchanged."""
+    dates = sorted({session.date for session in fold.train})
+    n_validation = max(1, math.floor(len(dates) * validation_fraction))
+    if len(dates) - n_validation < 2:
+        raise ConfigError(
+            f"walk-forward fold {fold.index}: expected at least {n_validation + 2} train dates "
+            f"for a validation of {n_validation}, was {len(dates)}"
+        )
+    first_validation = dates[-n_validation]
+    train = tuple(s for s in fold.train if s.date < first_validation)
+    validation = tuple(s for s in fold.train if s.date >= first_validation)
+    return SessionSplit(train=train, validation=validation, test=fold.test)
+
+
+def _variant(config: TrainingConfig, seed: int, fold: int, runs_dir: Path) -> TrainingConfig:
+    data = config.model_dump(mode="json")
+    data["training_params"]["seed"] = seed
+    data["run"].update(
+        name=f"walk-forward-f{fold}-s{seed}", runs_dir=str(runs_dir), export_bundle=False
+    )
+    return load_training_config(data)
+
+
+def run_walk_forward(
+    config: TrainingConfig | str | Path,
+    folds: WalkForwardConfig,
+    seeds: Sequence[int] = (0, 1, 2),
+    *,
+    validation_fraction: float = 0.15,
+    runs_dir: Path = Path("runs/walk-forward"),
+    total_timesteps: int | None = None,
+    jobs: int = 1,
+    on_result: Callable[[FoldResult], None] | None = None,
+) -> WalkForwardResult:
+    """Retrain ``config`` on each fold for each seed; score each on its fold's test sessions.
+
+    Args:
+        config: Training config (its data source supplies the sessions; its split is ignored).
+        folds: Fold layout (number, train / test sizes, embargo, anchored or sliding).
+        seeds: Training seeds; each fold is trained once per seed.
+        validation_fraction: Share of each fold's train dates kept for model selection.
+        runs_dir: Where the runs' directories go.
+        total_timesteps: Override of the config's training length.
+        jobs: Trainings run side by side in this many processes (1: in this process).
+        on_result: Called after each fold x seed, in order (progress).
+
+    Raises:
+        DataError: Too few dates for the folds.
+        ConfigError: No seeds, or a fold too short to hold a validation part.
+    """
+    base = load_training_config(config)
+    if total_timesteps is not None:
+        raw = base.model_dump(mode="json")
+        raw["training_params"]["total_timesteps"] = total_timesteps
+        base = load_training_config(raw)
+    if not seeds:
+        raise ConfigError("walk-forward seeds: expected at least one seed, was none")
+    market = load_market_data(base.env.data)
+    layout = walk_forward_folds(market.sessions, folds)
+    for fold in layout:
+        fold_split(fold, validation_fraction)  # fail before any training
+    tasks = [
+        (base, folds, fold.index, seed, validation_fraction, runs_dir)
+        for fold in layout
+        for seed in seeds
+    ]
+    outcomes = _run_tasks(tasks, jobs, on_result)
+    rows = [row for row, _, _ in outcomes]
+    daily: dict[int, list[float]] = {seed: [] for seed in seeds}
+    for row, pnl, _ in outcomes:
+        daily[row.seed].extend(pnl)
+    hold: list[float] = []
+    dates: list[str] = []
+    for fold in layout:
+        first = next(item for item in outcomes if item[0].fold == fold.index)
+        hold.extend(first[2])
+        dates.extend(f"{s.symbol} {s.date.isoformat()}" for s in fold.test)
+    per_seed = {seed: float(sum(values)) for seed, values in daily.items()}
+    mean_daily = np.mean(np.array([daily[seed] for seed in seeds]), axis=0)
+    return WalkForwardResult(
+        folds=rows,
+        seeds=list(seeds),
+        daily_pnl=daily,
+        buy_and_hold_daily_pnl=hold,
+        test_dates=dates,
+        pnl_per_seed=per_seed,
+        pnl_mean=float(np.mean(list(per_seed.values()))),
+        daily_pnl_ci=bootstrap_mean_ci(mean_daily, seed=0),
+    )
+
+
+Task = tuple[TrainingConfig, WalkForwardConfig, int, int, float, Path]
+Outcome = tuple[FoldResult, list[float], list[float]]
+
+
+def _run_tasks(
+    tasks: Sequence[Task], jobs: int, on_result: Callable[[FoldResult], None] | None
+) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    if jobs <= 1:
+        for task in tasks:
+            outcomes.append(fold_task(*task))
+            if on_result is not None:
+                on_result(outcomes[-1][0])
+        return outcomes
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(fold_task, *task) for task in tasks]
+        for future in futures:
+            outcomes.append(future.result())
+            if on_result is not None:
+                on_result(outcomes[-1][0])
+    return outcomes
+
+
+def fold_task(
+    base: TrainingConfig,
+    folds: WalkForwardConfig,
+    fold_index: int,
+    seed: int,
+    validation_fraction: float,
+    runs_dir: Path,
+) -> Outcome:
+    """Train one fold with one seed; return its row, its daily test P&L and buy-and-hold's.
+
+    Rebuilds the fold from the config (cheaper to send between processes than the bars).
+    """
+    market = load_market_data(base.env.data)
+    fold = walk_forward_folds(market.sessions, folds)[fold_index]
+    split = fold_split(fold, validation_fraction)
+    data = MarketData(
+        sessions=(*split.train, *split.validation, *split.test),
+        split=split,
+        fingerprint=data_fingerprint(fold.train + fold.test),
+        market=market.market,
+    )
+    trainer = TrainerAgent(_variant(base, seed, fold_index, runs_dir), market=data)
+    result = trainer.train()
+    env = IntradayTradingEnv(split.test, trainer.config.env.env_config(session_order="sequential"))
+    summary, episodes = evaluate_policy(env, SB3EnvPolicy(result.load_best_model()))
+    hold = evaluate_policy(env, ConstantExposurePolicy("buy_and_hold", 1.0))[1]
+    row = FoldResult(
+        fold=fold_index,
+        seed=seed,
+        train_start=split.train[0].date.isoformat(),
+        train_end=split.train[-1].date.isoformat(),
+        validation_start=split.validation[0].date.isoformat(),
+        test_start=split.test[0].date.isoformat(),
+        test_end=split.test[-1].date.isoformat(),
+        n_train_sessions=len(split.train),
+        n_validation_sessions=len(split.validation),
+        n_test_sessions=len(split.test),
+        net_pnl=summary.net_pnl,
+        sharpe=summary.sharpe,
+        max_drawdown=summary.max_drawdown,
+        n_trades=summary.n_trades,
+        validation_net_pnl=result.validation.net_pnl,
+        buy_and_hold_pnl=float(sum(episode.net_pnl for episode in hold)),
+    )
+    _LOG.info("walk-forward fold %d seed %d: test net P&L %.0f", fold_index, seed, summary.net_pnl)
+    return row, [episode.net_pnl for episode in episodes], [episode.net_pnl for episode in hold]
+
+
+def write_walk_forward(result: WalkForwardResult, out_dir: Path) -> tuple[Path, Path]:
+    """Write ``walk_forward.json`` (summary) and ``walk_forward.parquet`` (fold x seed rows)."""
+    import json
+
+    import pandas as pd
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path = out_dir / "walk_forward.json"
+    json_path.write_text(json.dumps(result.as_dict(), indent=2) + "\n", encoding="utf-8")
+    parquet_path = out_dir / "walk_forward.parquet"
+    pd.DataFrame([asdict(row) for row in result.folds]).to_parquet(parquet_path, index=False)
+    return json_path, parquet_path
