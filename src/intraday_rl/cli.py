@@ -290,6 +290,51 @@ def _seeds(text: str) -> tuple[int, ...]:
         ) from None
 
 
+@app.command("tune")
+def tune(
+    config: Annotated[Path, typer.Option(help="Training config with a 'tune' section.")] = Path(
+        "configs/dqn_risk_aware.yaml"
+    ),
+    trials: Annotated[int | None, typer.Option(min=1, help="Trials (the section's default).")] = (
+        None
+    ),
+    runs_dir: Annotated[Path | None, typer.Option(help="Parent of the study folder.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON summary.")] = False,
+) -> None:
+    """Optuna search of the config's tune.space on validation sessions; writes the best config."""
+    from intraday_rl.training.tuning import run_tuning
+
+    console = _console()
+
+    def show(number: int, value: float | None, params: dict[str, Any], state: str) -> None:
+        if as_json:
+            return
+        score = "pruned" if value is None else f"validation net P&L {value:,.0f}"
+        shown = ", ".join(f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}"
+                          for key, value in params.items())  # fmt: skip
+        console.print(f"trial {number} {state.lower()}: {score} ({shown})")
+
+    try:
+        result = run_tuning(config, n_trials=trials, runs_dir=runs_dir, on_trial=show)
+    except IntradayRLError as error:
+        raise _fail(error) from None
+    summary = {
+        "best_value": result.best_value,
+        "best_params": result.best_params,
+        "n_trials": result.n_trials,
+        "n_pruned": result.n_pruned,
+        "best_config": str(result.best_config_path),
+        "trials": str(result.trials_path),
+    }
+    print(json.dumps(summary))
+    if not as_json:
+        console.print(
+            f"best: validation net P&L {result.best_value:,.0f} after {result.n_trials} trials "
+            f"({result.n_pruned} pruned); config: {result.best_config_path}; "
+            f"table: {result.trials_path}. Pass --prior-trials {result.n_trials} to bench quality."
+        )
+
+
 @app.command("walk-forward")
 def walk_forward(
     config: Annotated[Path, typer.Option(help="Training config.")] = Path(

@@ -126,6 +126,46 @@ class TrainEnvConfig(EnvConfig):
         return EnvConfig.model_validate({**fields, "session_order": session_order})
 
 
+class SearchDimension(FrozenConfig):
+    """One hyper-parameter's range for ``intraday-rl tune`` (an Optuna distribution)."""
+
+    type: Literal["float", "int", "categorical"] = Field(description="Distribution kind.")
+    low: float | None = Field(None, description="float / int: lower bound (inclusive).")
+    high: float | None = Field(None, description="float / int: upper bound (inclusive).")
+    log: bool = Field(False, description="float / int: sample on a log scale.")
+    choices: tuple[Any, ...] | None = Field(None, description="categorical: the values.")
+
+    @model_validator(mode="after")
+    def _check_range(self) -> SearchDimension:
+        if self.type == "categorical":
+            if not self.choices:
+                raise ValueError("choices: required (non-empty) for a categorical dimension")
+            return self
+        if self.low is None or self.high is None or not self.low < self.high:
+            raise ValueError(f"low, high: expected low < high, was {self.low}, {self.high}")
+        if self.log and self.low <= 0:
+            raise ValueError(f"low: expected > 0 on a log scale, was {self.low}")
+        return self
+
+
+class TuneConfig(FrozenConfig):
+    """What ``intraday-rl tune`` searches: dotted config keys and their ranges."""
+
+    n_trials: int = Field(20, ge=1, description="Trials (each one training run).")
+    total_timesteps: int | None = Field(
+        None, gt=0, description="Training length of each trial (the config's when null)."
+    )
+    seed: int = Field(0, ge=0, description="Seed of the TPE sampler.")
+    pruner: Literal["median", "none"] = Field(
+        "median", description="Stop trials whose validation score trails the median."
+    )
+    space: dict[str, SearchDimension] = Field(
+        default_factory=dict,
+        description="Dotted config keys (e.g. 'algo_params.learning_rate', "
+        "'env.decision_every', 'risk_config.penalty_weight') and their ranges.",
+    )
+
+
 class TrainingConfig(FrozenConfig):
     """Everything a training run needs; hashed into the run's lineage."""
 
@@ -137,6 +177,9 @@ class TrainingConfig(FrozenConfig):
     env: TrainEnvConfig = Field(default_factory=TrainEnvConfig)
     risk_config: RiskTrainingConfig = Field(default_factory=RiskTrainingConfig)
     run: RunConfig = Field(default_factory=RunConfig)
+    tune: TuneConfig | None = Field(
+        None, description="Search space of `intraday-rl tune` (validation sessions only)."
+    )
 
     @field_validator("algorithm", mode="before")
     @classmethod
@@ -156,7 +199,24 @@ class TrainingConfig(FrozenConfig):
             )
         if self.algorithm in ("DQN", "QR-DQN") and self.env.action_type != "discrete":
             raise ValueError(f"env.action_type: {self.algorithm} needs 'discrete', was 'box'")
+        if self.tune is not None:
+            data = self.model_dump(mode="json")
+            for key in self.tune.space:
+                if not _has_key(data, key.split(".")):
+                    raise ValueError(f"tune.space: {key!r} is not a key of this config")
         return self
+
+
+def _has_key(data: dict[str, Any], parts: list[str]) -> bool:
+    # algo_params take any constructor argument, present in the YAML or not.
+    if parts[0] == "algo_params" and len(parts) == 2:
+        return True
+    node: Any = data
+    for part in parts:
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
 
 
 def load_training_config(source: str | Path | dict[str, Any] | TrainingConfig) -> TrainingConfig:

@@ -107,8 +107,13 @@ class TrainerAgent:
         self,
         env: gym.Env[Any, Any] | VecEnv | None = None,
         callbacks: Sequence[BaseCallback] = (),
+        after_eval: BaseCallback | None = None,
     ) -> TrainingResult:
-        """Train (or resume) and write the run directory; ``env`` is used as is when given."""
+        """Train (or resume) and write the run directory; ``env`` is used as is when given.
+
+        ``after_eval`` runs after each validation evaluation with the ``EvalCallback`` as its
+        parent (its ``last_mean_reward``, ``best_mean_reward``): tuning prunes trials there.
+        """
         params = self.config.training_params
         torch.set_num_threads(1)  # small MLPs: threads cost more than they give on few cores
         if self.run_dir is None:
@@ -129,7 +134,7 @@ class TrainerAgent:
                 window=self.config.risk_config.early_stop_window,
                 run_dir=self.run_dir,
             )
-            callback = CallbackList([*self._callbacks(model), risk, *callbacks])
+            callback = CallbackList([*self._callbacks(model, after_eval), risk, *callbacks])
             remaining = params.total_timesteps - model.num_timesteps
             _LOG.info("training %s for %d timesteps", self.config.algorithm, remaining)
             model.learn(
@@ -228,7 +233,9 @@ class TrainerAgent:
             return model, steps
         raise RuntimeError(f"{self.run_dir}: no loadable checkpoint: {'; '.join(errors)}")
 
-    def _callbacks(self, model: BaseAlgorithm) -> list[BaseCallback]:
+    def _callbacks(
+        self, model: BaseAlgorithm, after_eval: BaseCallback | None = None
+    ) -> list[BaseCallback]:
         params = self.config.training_params
         assert self.run_dir is not None
         env = model.get_env()
@@ -239,6 +246,7 @@ class TrainerAgent:
         callbacks: list[BaseCallback] = [
             EvalCallback(
                 eval_env,
+                callback_after_eval=after_eval,
                 n_eval_episodes=n_eval,
                 eval_freq=max(params.eval_freq // n_envs, 1),
                 best_model_save_path=str(self.run_dir / "best"),
