@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/intraday-rl data generate --sessions 250 --seed 7 --out artifacts/market.parquet
+	$(BIN)/intraday-rl data generate --sessions 1000 --seed 7 --out artifacts/market.parquet
 	$(BIN)/intraday-rl data validate artifacts/market.parquet
 	$(BIN)/intraday-rl demo --config configs/dqn_risk_aware.yaml
 

@@ -139,6 +139,17 @@ def demo(
     console.print(f"run directory: {training.run_dir} ({training.num_timesteps:,} timesteps)")
     console.print(_summary_table("Validation sessions (after costs)", result.validation))
     console.print(_summary_table("Test sessions, never seen in training", result.test))
+    if result.test_ci is not None and result.test_versus_best_simple is not None:
+        ci, paired = result.test_ci, result.test_versus_best_simple
+        difference = paired.mean_difference
+        console.print(
+            f"agent on the test sessions: mean daily net P&L {ci.estimate:,.0f}, "
+            f"{ci.level:.0%} CI [{ci.low:,.0f}, {ci.high:,.0f}] (stationary bootstrap, "
+            f"{ci.n_resamples:,} resamples); vs {paired.baseline}: {difference.estimate:+,.0f} "
+            f"a day, CI [{difference.low:+,.0f}, {difference.high:+,.0f}], "
+            f"p = {paired.p_value:.4f}. One seed: `intraday-rl bench quality` has five and "
+            "walk-forward."
+        )
     console.print(f"bundle: {training.bundle_path or '(not exported)'}")
     if result.latency is not None:
         stats = result.latency
