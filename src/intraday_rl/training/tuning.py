@@ -1,11 +1,13 @@
 """``intraday-rl tune``: Optuna search over a config's ``tune.space``, scored on validation only.
 
-Each trial trains the config with the sampled values (through :class:`TrainerAgent`, so the
-regime model is fitted on the training sessions as always) and scores the model the trainer keeps
-as best: its net P&L on the **validation** sessions. Test sessions are never read. A median
-pruner stops trials whose validation score trails the others' at the same evaluation. The study
-lives in SQLite beside the runs (``<runs_dir>/tune/<name>/study.db``), so a search can be resumed
-or extended, and its number of trials feeds the Deflated Sharpe Ratio of whatever is selected.
+The first trial of a new study is the config's own values (where it sets them), so the search
+reports whether it found anything better. Each trial trains the config with the sampled values
+(through :class:`TrainerAgent`, so the regime model is fitted on the training sessions as always)
+and scores the model the trainer keeps as best: its net P&L on the **validation** sessions.
+Test sessions are never read. A median pruner stops trials whose validation score trails the
+others' at the same evaluation. The study lives in SQLite beside the runs
+(``<runs_dir>/tune/<name>/study.db``), so a search can be resumed or extended, and its number of
+trials feeds the Deflated Sharpe Ratio of whatever is selected.
 """
 
 from __future__ import annotations
@@ -141,6 +143,11 @@ def run_tuning(
         load_if_exists=True,
     )
 
+    if not study.trials:  # the config's own values are the first trial: the search must beat them
+        current = _current_values(base, settings.space)
+        if current:
+            study.enqueue_trial(current)
+
     def objective(trial: optuna.Trial) -> float:
         params = {key: _suggest(trial, key, dim) for key, dim in settings.space.items()}
         variant = _trial_config(base, params, trial.number, root)
@@ -162,6 +169,25 @@ def run_tuning(
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study.optimize(objective, n_trials=n_trials or settings.n_trials, callbacks=[report])
     return _write_results(base, study, root)
+
+
+def _current_values(config: TrainingConfig, space: Mapping[str, SearchDimension]) -> dict[str, Any]:
+    # The config's value of every searched key that it sets and that lies inside the range.
+    data = config.model_dump(mode="json")
+    values = {}
+    for key, dimension in space.items():
+        node: Any = data
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        inside = (
+            node in dimension.choices
+            if dimension.type == "categorical" and dimension.choices is not None
+            else isinstance(node, int | float)
+            and (dimension.low or 0.0) <= node <= (dimension.high or 0.0)
+        )
+        if node is not None and inside:
+            values[key] = node
+    return values
 
 
 def _trial_config(
