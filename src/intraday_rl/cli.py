@@ -320,7 +320,8 @@ def tune(
     def show(number: int, value: float | None, params: dict[str, Any], state: str) -> None:
         if as_json:
             return
-        score = "pruned" if value is None else f"validation net P&L {value:,.0f}"
+        pruned = value is None or state == "PRUNED"
+        score = "stopped early" if pruned else f"validation net P&L {value:,.0f}"
         shown = ", ".join(f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}"
                           for key, value in params.items())  # fmt: skip
         console.print(f"trial {number} {state.lower()}: {score} ({shown})")
