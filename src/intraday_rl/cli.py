@@ -63,7 +63,11 @@ def _summary_table(title: str, summaries: list[PolicySummary]) -> Table:
 def main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at INFO.")] = False,
 ) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
+    level = logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level)
+    # Training raises the package logger to INFO for its run log file; the terminal stays quiet.
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(level)
 
 
 @data_app.command("generate")
