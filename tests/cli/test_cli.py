@@ -188,3 +188,23 @@ def test_bench_quality_reports_every_goal_key(tmp_path):
         assert key in report
     assert report["n_seeds"] == 2
     assert isinstance(report["goal_met"], bool)
+
+
+def test_walk_forward_takes_any_ohlcv_file(tmp_path):
+    data = tmp_path / "bars.parquet"
+    generated = runner.invoke(
+        app, ["data", "generate", "--sessions", "24", "--seed", "5", "--out", str(data)]
+    )
+    assert generated.exit_code == 0, generated.output
+    path = _regime_yaml(tmp_path)
+    out = tmp_path / "wf"
+    result = runner.invoke(
+        app,
+        ["walk-forward", "--config", str(path), "--data", str(data), "--folds", "2",
+         "--seeds", "0", "--test-sessions", "3", "--train-sessions", "12", "--timesteps", "1000",
+         "--out", str(out), "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    assert summary["n_test_sessions"] == 6
+    assert summary["n_folds"] == 2
