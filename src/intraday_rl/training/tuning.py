@@ -232,8 +232,10 @@ def _write_results(base: TrainingConfig, study: optuna.Study, root: Path) -> Tun
         writer = csv.writer(handle)
         writer.writerow(["number", "state", "validation_net_pnl", *keys])
         for trial in trials:
+            done = trial.state == optuna.trial.TrialState.COMPLETE  # a pruned trial has no score
+            value = trial.value if done else None
             writer.writerow(
-                [trial.number, trial.state.name, trial.value, *(trial.params.get(k) for k in keys)]
+                [trial.number, trial.state.name, value, *(trial.params.get(k) for k in keys)]
             )
     n_pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in trials)
     _LOG.info("tune: best trial %d of %d, validation %.0f", best.number, len(trials), best.value)
