@@ -99,6 +99,14 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
         self._deadband = self.config.min_trade_fraction
         self._lot = self.config.lot_size
         self._max_exposure = self.config.max_exposure
+        costs = self.config.costs
+        self._part_rates = (
+            costs.commission_bps * BPS,
+            costs.half_spread_bps * BPS,
+            costs.commission_per_share,
+            costs.impact_bps * BPS,
+        )
+        self._fill_totals = [0.0, 0.0, 0.0, 0.0]  # notional, commission, spread, impact
         self._decision_every = self.config.decision_every
         self._control_variate = self.config.reward_control_variate
         self.portfolio = Portfolio(self._capital)
@@ -222,27 +230,14 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
         cost = fill_cost(quantity, price, volume, *self._rates)
         self.portfolio.fill(quantity, price, cost)
         self._n_trades += 1
-        # The step's traded notional and cost parts (for reports only; ``cost`` is what is
-        # charged), summed over the step's fills; _info reports and clears them.
-        costs = self.config.costs
-        commission, spread, impact = fill_cost_parts(
-            quantity,
-            price,
-            volume,
-            costs.commission_bps * BPS,
-            costs.half_spread_bps * BPS,
-            costs.commission_per_share,
-            costs.impact_bps * BPS,
-        )
-        notional, paid_commission, paid_spread, paid_impact = getattr(
-            self, "_step_fill_totals", (0.0, 0.0, 0.0, 0.0)
-        )
-        self._step_fill_totals: tuple[float, float, float, float] = (
-            notional + abs(quantity) * price,
-            paid_commission + commission,
-            paid_spread + spread,
-            paid_impact + impact,
-        )
+        # The step's traded notional and cost parts, for reports only (``cost`` is what is
+        # charged); _info reports and clears them.
+        commission, spread, impact = fill_cost_parts(quantity, price, volume, *self._part_rates)
+        totals = self._fill_totals
+        totals[0] += abs(quantity) * price
+        totals[1] += commission
+        totals[2] += spread
+        totals[3] += impact
         return cost
 
     # -- observation and info ----------------------------------------------------------------
@@ -263,10 +258,8 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
     def _info(self, price: float, step_cost: float, traded: bool) -> dict[str, Any]:
         portfolio = self.portfolio
         # This step's fills as _fill summed them; cleared so the next step starts from zero.
-        notional, commission, spread, impact = getattr(
-            self, "_step_fill_totals", (0.0, 0.0, 0.0, 0.0)
-        )
-        self._step_fill_totals = (0.0, 0.0, 0.0, 0.0)
+        notional, commission, spread, impact = self._fill_totals
+        self._fill_totals = [0.0, 0.0, 0.0, 0.0]
         return {
             "traded_notional": notional,
             "cost_parts": {"commission": commission, "spread": spread, "impact": impact},
