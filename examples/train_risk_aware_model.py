@@ -21,7 +21,20 @@ config = {
         "policy_kwargs": {"net_arch": [64, 64]},
     },
     "training_params": {"total_timesteps": 50_000, "n_envs": 8, "seed": 0, "eval_freq": 25_000},
-    "env": {"data": {"source": "builtin", "builtin": {"n_sessions": 250, "seed": 7}}},
+    "env": {
+        "data": {"source": "builtin", "builtin": {"n_sessions": 250, "seed": 7}},
+        "window": 1,
+        "decision_every": 6,  # act every 6 bars
+        "reward_control_variate": 1.0,  # learn from the regime forecast's expected P&L
+        "features": {
+            "features": [
+                {"kind": "log_return"},
+                {"kind": "rolling_volatility"},
+                {"kind": "session_return"},
+                {"kind": "regime"},  # fitted on the training sessions by the trainer
+            ]
+        },
+    },
     "risk_config": {"enabled": True, "penalty_weight": 0.0005},
     "run": {"name": "example_risk_aware", "runs_dir": "runs"},
 }
