@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from intraday_rl.evaluation.rollout import PolicySummary
 from intraday_rl.shared.errors import IntradayRLError
@@ -29,14 +30,15 @@ app.add_typer(bench_app, name="bench")
 def _console(stderr: bool = False) -> Console:
     # Built per call so the width follows the terminal (and COLUMNS) at run time; piped output
     # (make, CI logs) gets room for the result tables instead of rich's 80-column default.
-    console = Console(stderr=stderr, soft_wrap=stderr)
+    # markup=False: paths, column names and error messages are user data, never rich markup.
+    console = Console(stderr=stderr, soft_wrap=stderr, markup=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = 120
     return console
 
 
 def _fail(error: IntradayRLError) -> typer.Exit:
-    _console(stderr=True).print(f"[bold red]error:[/] {error}", highlight=False)
+    _console(stderr=True).print(Text("error: ", style="bold red") + Text(str(error)))
     return typer.Exit(code=2)
 
 
@@ -203,7 +205,7 @@ def train(
     if result.resumed_from is not None:
         console.print(f"resumed from timestep {result.resumed_from}")
     if result.early_stop_reason:
-        console.print(f"[yellow]stopped early:[/] {result.early_stop_reason}")
+        console.print(Text("stopped early: ", style="yellow") + Text(result.early_stop_reason))
     console.print(f"timesteps: {result.num_timesteps:,}")
     console.print(_summary_table("Validation sessions (after costs)", [result.validation]))
     console.print(f"bundle: {result.bundle_path or '(not exported)'}")

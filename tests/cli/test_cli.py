@@ -208,3 +208,12 @@ def test_walk_forward_takes_any_ohlcv_file(tmp_path):
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["n_test_sessions"] == 6
     assert summary["n_folds"] == 2
+
+
+def test_user_data_is_printed_as_plain_text_not_markup(tmp_path):
+    path = tmp_path / "odd.csv"
+    path.write_text("timestamp,open,high,[/b]\n2024-01-02T09:30:00-05:00,1,2,3\n")
+    result = runner.invoke(app, ["data", "validate", str(path)])
+    assert result.exit_code == 2
+    assert "[/b]" in result.output
+    assert "MarkupError" not in result.output
