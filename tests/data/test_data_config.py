@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from intraday_rl.data import SessionCalendar, SplitConfig, SyntheticMarketConfig, WalkForwardConfig
+from intraday_rl.data.source import DataSourceConfig
 from intraday_rl.shared.config import parse_config
 from intraday_rl.shared.errors import ConfigError
 
@@ -27,9 +28,20 @@ def test_unknown_timezone_names_the_field() -> None:
         parse_config(SessionCalendar, {"timezone": "Mars/Olympus"})
 
 
-def test_open_after_close_is_rejected() -> None:
-    with pytest.raises(ConfigError, match=r"open_time must be before close_time"):
-        parse_config(SessionCalendar, {"open_time": "16:00", "close_time": "09:30"})
+def test_open_after_close_is_an_overnight_session() -> None:
+    calendar = parse_config(SessionCalendar, {"open_time": "16:00", "close_time": "09:30"})
+    assert calendar.overnight
+    assert calendar.session_minutes == 17 * 60 + 30
+
+
+def test_calendar_presets_and_unknown_names() -> None:
+    assert SessionCalendar.preset("fx_24h").session_minutes == 24 * 60
+    assert SessionCalendar.preset("us_equities") == SessionCalendar()
+    file = {"source": "file", "path": "x.csv"}
+    source = parse_config(DataSourceConfig, {**file, "calendar": "fx_24h"})
+    assert source.calendar == SessionCalendar.preset("fx_24h")
+    with pytest.raises(ConfigError, match="unknown calendar preset 'lse'"):
+        parse_config(DataSourceConfig, {**file, "calendar": "lse"})
 
 
 def test_split_fractions_must_leave_a_test_split() -> None:

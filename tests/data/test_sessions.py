@@ -112,3 +112,31 @@ def test_session_bounds_follow_daylight_saving() -> None:
     hours = ((open_ns % (86_400 * 10**9)) // (3_600 * 10**9)).tolist()
     assert hours == [14, 13, 14]
     assert np.all(close_ns - open_ns == 390 * NS_PER_MINUTE)
+
+
+def test_bars_all_outside_the_calendar_give_no_sessions_not_a_crash(
+    make_bars: BarsFactory,
+) -> None:
+    daily = make_bars(n_bars=30, start="2024-01-02T05:00:00Z", step="1D")  # midnight New York
+    assert split_sessions(daily, SessionCalendar()) == []
+
+
+def test_fx_sessions_roll_at_17_new_york_and_take_the_close_date(make_bars: BarsFactory) -> None:
+    # Hourly bars from Monday 2024-03-04 00:00 UTC for ten days, across the US DST change (03-10).
+    bars = make_bars(n_bars=240, start="2024-03-04T00:00:00Z", step="1h")
+    sessions = split_sessions(bars, SessionCalendar.preset("fx_24h"))
+    first = sessions[0]
+    assert first.date == dt.date(2024, 3, 4)  # opened 2024-03-03 17:00 New York (22:00 UTC)
+    assert first.open_ns == _ns("2024-03-03T22:00Z")
+    assert first.close_ns == _ns("2024-03-04T22:00Z")
+    assert first.n_bars == 22  # 00:00 .. 21:00 UTC
+    full = [s for s in sessions[1:-1] if s.date != dt.date(2024, 3, 10)]
+    assert {s.n_bars for s in full} == {24}
+    dst = next(s for s in sessions if s.date == dt.date(2024, 3, 10))  # clocks went forward
+    assert dst.open_ns == _ns("2024-03-09T22:00Z")  # 17:00 EST
+    assert dst.close_ns == _ns("2024-03-10T21:00Z")  # 17:00 EDT: a 23-hour session
+    assert dst.n_bars == 23
+    assert [s.date for s in sessions] == sorted(s.date for s in sessions)
+    for session in sessions:
+        assert session.open_ns <= session.ts_ns[0]
+        assert session.ts_ns[-1] < session.close_ns

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -17,8 +17,25 @@ from intraday_rl.shared.config import FrozenConfig
 from intraday_rl.shared.constants import DEFAULT_SYMBOL
 
 
+NS_PER_DAY_ = 86_400_000_000_000
+
+CALENDAR_PRESETS: dict[str, dict[str, str]] = {
+    "us_equities": {"timezone": "America/New_York", "open_time": "09:30", "close_time": "16:00"},
+    "fx_24h": {"timezone": "America/New_York", "open_time": "17:00", "close_time": "17:00"},
+    "cme_globex": {"timezone": "America/Chicago", "open_time": "17:00", "close_time": "16:00"},
+}
+"""Named calendars: US cash equities; 24-hour FX, each session from the 17:00 New York roll to
+the next; CME Globex futures (17:00 to 16:00 Chicago, the hour's break between)."""
+
+
 class SessionCalendar(FrozenConfig):
-    """When a trading session opens and closes, in the exchange's local time."""
+    """When a trading session opens and closes, in the exchange's local time.
+
+    ``open_time < close_time`` is a day session. ``open_time >= close_time`` is an overnight
+    session that opens the previous local day (``17:00`` to ``17:00``: 24 hours, FX); its date is
+    the day it closes. A config may also name a preset of :data:`CALENDAR_PRESETS`
+    (``calendar: fx_24h``).
+    """
 
     timezone: str = Field(
         default="America/New_York",
@@ -50,13 +67,34 @@ class SessionCalendar(FrozenConfig):
             raise ValueError("expected a local time without a zone (the zone is `timezone`)")
         return value
 
-    @model_validator(mode="after")
-    def _open_before_close(self) -> SessionCalendar:
-        if self.open_time >= self.close_time:
-            raise ValueError(
-                f"open_time must be before close_time, was {self.open_time} >= {self.close_time}"
-            )
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _preset(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            if data not in CALENDAR_PRESETS:
+                raise ValueError(
+                    f"unknown calendar preset {data!r}; expected one of "
+                    f"{', '.join(CALENDAR_PRESETS)} or a mapping with timezone, open_time, "
+                    "close_time"
+                )
+            return dict(CALENDAR_PRESETS[data])
+        return data
+
+    @classmethod
+    def preset(cls, name: str) -> SessionCalendar:
+        """The calendar named ``name`` in :data:`CALENDAR_PRESETS`."""
+        return cls.model_validate(name)
+
+    @property
+    def overnight(self) -> bool:
+        """True when the session opens on the previous local day (open_time >= close_time)."""
+        return self.open_time >= self.close_time
+
+    @property
+    def length_ns(self) -> int:
+        """Session length in nanoseconds (24 hours when open_time == close_time)."""
+        length = (self.close_offset_ns - self.open_offset_ns) % NS_PER_DAY_
+        return length or NS_PER_DAY_
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -76,7 +114,7 @@ class SessionCalendar(FrozenConfig):
     @property
     def session_minutes(self) -> int:
         """Whole minutes from open to close (390 for 09:30-16:00)."""
-        return (self.close_offset_ns - self.open_offset_ns) // 60_000_000_000
+        return self.length_ns // 60_000_000_000
 
 
 def _time_of_day_ns(value: dt.time) -> int:

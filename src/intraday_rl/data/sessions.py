@@ -84,8 +84,10 @@ def session_bounds_ns(
     """
     days = np.asarray(dates, dtype="datetime64[D]")
     midnight_ns = days.astype("datetime64[ns]").astype(np.int64)
+    # An overnight session opens on the local day before its date.
+    open_midnight_ns = midnight_ns - (NS_PER_DAY if calendar.overnight else 0)
     return (
-        _local_to_utc_ns(midnight_ns + calendar.open_offset_ns, calendar.timezone),
+        _local_to_utc_ns(open_midnight_ns + calendar.open_offset_ns, calendar.timezone),
         _local_to_utc_ns(midnight_ns + calendar.close_offset_ns, calendar.timezone),
     )
 
@@ -102,8 +104,9 @@ def split_sessions(
 ) -> list[Session]:
     """Cut a canonical OHLCV frame into one :class:`Session` per (symbol, local trading date).
 
-    Bars whose local open time is outside ``[open_time, close_time)`` are dropped; sessions with
-    fewer than ``min_bars`` bars are dropped. Grouping is one vectorized pass (a lexsort and the
+    Bars whose local open time is outside the session (``[open_time, close_time)``, across
+    midnight for overnight calendars) are dropped, as are sessions with fewer than ``min_bars``
+    bars; :func:`~intraday_rl.data.diagnostics.diagnose_sessions` reports how many. Grouping is one vectorized pass (a lexsort and the
     group boundaries), so the cost is dominated by sorting, not by Python.
 
     Args:
@@ -120,12 +123,13 @@ def split_sessions(
         DataError: Missing columns, naive timestamps, or a repeated timestamp within a session.
     """
     ts_ns, codes, names = _keys(bars)
-    local_ns = _local_wall_clock_ns(ts_ns, calendar.timezone)
-    day = local_ns // NS_PER_DAY
-    time_of_day = local_ns - day * NS_PER_DAY
-    inside = np.flatnonzero(
-        (time_of_day >= calendar.open_offset_ns) & (time_of_day < calendar.close_offset_ns)
-    )
+    # Measured from the local open, a bar is inside when it opens less than the session's length
+    # later; the session's date is the day it closes (the next day for overnight sessions).
+    since_open = _local_wall_clock_ns(ts_ns, calendar.timezone) - calendar.open_offset_ns
+    day = since_open // NS_PER_DAY + (1 if calendar.overnight else 0)
+    inside = np.flatnonzero(since_open % NS_PER_DAY < calendar.length_ns)
+    if inside.size == 0:
+        return []
     # One sort puts every session's bars next to each other: by date, then symbol, then time.
     rows = inside[np.lexsort((ts_ns[inside], codes[inside], day[inside]))]
     day, codes, ts_ns = day[rows], codes[rows], ts_ns[rows]
