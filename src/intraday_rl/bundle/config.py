@@ -20,6 +20,12 @@ from intraday_rl.shared.config import FrozenConfig, format_validation_error
 from intraday_rl.shared.errors import BundleExportError
 from intraday_rl.shared.policy import DEFAULT_LATENCY_SLO_US
 
+MAX_SCORE_TOLERANCE = 1e-2
+"""Largest parity tolerance (absolute and relative) an export or a bundle may use.
+
+A looser tolerance would let a runtime that computes another policy pass verification.
+"""
+
 
 class ExportConfig(FrozenConfig):
     """How an export verifies the bundle before it is renamed into place."""
@@ -38,12 +44,16 @@ class ExportConfig(FrozenConfig):
         "pass observations from real env rollouts).",
     )
     score_atol: float = Field(
-        1e-4, gt=0.0, description="Absolute tolerance between a runtime's and SB3's action scores."
+        1e-4,
+        gt=0.0,
+        le=MAX_SCORE_TOLERANCE,
+        description="Absolute tolerance between a runtime's and SB3's action scores (<= 1e-2).",
     )
     score_rtol: float = Field(
         1e-4,
         gt=0.0,
-        description="Relative tolerance (times the largest |score| of the observation).",
+        le=MAX_SCORE_TOLERANCE,
+        description="Relative tolerance (times the largest |score| of the observation, <= 1e-2).",
     )
     latency_trials: int = Field(
         2000, ge=10, description="Timed predicts per runtime for the recorded latency."

@@ -16,7 +16,6 @@ from pydantic import Field, field_validator, model_validator
 from intraday_rl.shared.config import FrozenConfig
 from intraday_rl.shared.constants import DEFAULT_SYMBOL
 
-
 NS_PER_DAY_ = 86_400_000_000_000
 
 CALENDAR_PRESETS: dict[str, dict[str, str]] = {

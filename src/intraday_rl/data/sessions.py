@@ -106,8 +106,9 @@ def split_sessions(
 
     Bars whose local open time is outside the session (``[open_time, close_time)``, across
     midnight for overnight calendars) are dropped, as are sessions with fewer than ``min_bars``
-    bars; :func:`~intraday_rl.data.diagnostics.diagnose_sessions` reports how many. Grouping is one vectorized pass (a lexsort and the
-    group boundaries), so the cost is dominated by sorting, not by Python.
+    bars; :func:`~intraday_rl.data.diagnostics.diagnose_sessions` reports how many. Grouping is
+    one vectorized pass (a lexsort and the group boundaries), so the cost is dominated by
+    sorting, not by Python.
 
     Args:
         bars: Frame with tz-aware ``timestamp`` (bar open), ``open``, ``high``, ``low``,

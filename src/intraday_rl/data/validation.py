@@ -19,6 +19,9 @@ from intraday_rl.shared.constants import (
     CLOSE,
     HIGH,
     LOW,
+    MAX_PRICE,
+    MAX_VOLUME,
+    MIN_PRICE,
     OHLCV_COLUMNS,
     OPEN,
     PRICE_COLUMNS,
@@ -198,6 +201,13 @@ def _check_values(values: dict[str, FloatArray], source: str) -> None:
     for column in PRICE_COLUMNS:
         array = values[column]
         _check_column(array <= 0.0, source, column, array, "price {value} is not positive")
+        _check_column(
+            (array > 0.0) & ((array < MIN_PRICE) | (array > MAX_PRICE)),
+            source,
+            column,
+            array,
+            f"price {{value}} is outside [{MIN_PRICE:g}, {MAX_PRICE:g}] (what training accepts)",
+        )
     high, low = values[HIGH], values[LOW]
     fail_on_rows(
         high < low,
@@ -208,6 +218,9 @@ def _check_values(values: dict[str, FloatArray], source: str) -> None:
         _check_within(source, column, values[column], low, high)
     volume = values[VOLUME]
     _check_column(volume < 0.0, source, VOLUME, volume, "volume {value} is negative")
+    _check_column(
+        volume > MAX_VOLUME, source, VOLUME, volume, f"volume {{value}} is above {MAX_VOLUME:g}"
+    )
 
 
 def _check_increasing(

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Final, Protocol
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from intraday_rl.shared.constants import MAX_PRICE, MAX_VOLUME, MIN_PRICE
 from intraday_rl.shared.errors import FeatureError
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-# Accepted inputs: in these ranges no ratio, product or sum of the formulas overflows or hits 0.
-MIN_PRICE: Final = 1e-100
-MAX_PRICE: Final = 1e100
-MAX_VOLUME: Final = 1e100
+# Accepted inputs (shared with data validation): in these ranges no ratio, product or sum of the
+# formulas overflows or hits 0.
+__all__ = ["MAX_PRICE", "MAX_VOLUME", "MIN_PRICE"]
 
 
 class SessionBars(Protocol):

@@ -27,3 +27,11 @@ DEFAULT_POSITION_LEVELS: Final = (-1.0, 0.0, 1.0)
 PORTFOLIO_FIELDS: Final = ("position", "unrealized_pnl", "time_left", "drawdown")
 
 FEATURE_SPEC_SCHEMA_VERSION: Final = 1
+
+MIN_PRICE: Final = 1e-100
+"""Smallest price accepted anywhere (loading, features, training): beyond these bounds ratios,
+products and sums of the feature formulas overflow or hit zero."""
+MAX_PRICE: Final = 1e100
+"""Largest price accepted anywhere."""
+MAX_VOLUME: Final = 1e100
+"""Largest bar volume accepted anywhere."""
