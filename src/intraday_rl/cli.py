@@ -103,21 +103,49 @@ def data_validate(
     timezone: Annotated[
         str | None, typer.Option(help="Timezone for naive timestamps, e.g. America/New_York.")
     ] = None,
+    calendar: Annotated[
+        str, typer.Option(help="Session calendar: us_equities, fx_24h or cme_globex.")
+    ] = "us_equities",
+    timestamp_format: Annotated[
+        str | None, typer.Option(help="strftime format of text timestamps, e.g. %d.%m.%Y %H:%M.")
+    ] = None,
 ) -> None:
-    """Load and validate an OHLCV file; print its sessions."""
+    """Load and validate an OHLCV file; report what the calendar keeps for training."""
     from intraday_rl.data.config import SessionCalendar
+    from intraday_rl.data.diagnostics import diagnose_sessions
     from intraday_rl.data.loading import load_ohlcv
-    from intraday_rl.data.sessions import split_sessions
 
     try:
-        bars = load_ohlcv(path, default_timezone=timezone)
-        found = split_sessions(bars, SessionCalendar())
+        hours = SessionCalendar.preset(calendar)
+    except ValueError as error:
+        raise _fail(IntradayRLError(f"--calendar: {error}")) from None
+    try:
+        bars = load_ohlcv(path, default_timezone=timezone, timestamp_format=timestamp_format)
+        report = diagnose_sessions(bars, hours)
     except IntradayRLError as error:
         raise _fail(error) from None
-    symbols = sorted({session.symbol for session in found})
-    _console().print(
-        f"{path}: {len(bars):,} valid bars, {len(found)} sessions, symbols {', '.join(symbols)}"
+    console = _console()
+    console.print(
+        f"{path}: {report.n_bars:,} valid bars; calendar {calendar} keeps {report.n_bars_kept:,} "
+        f"in {report.n_sessions:,} sessions ({report.n_bars_outside_calendar:,} outside its "
+        f"hours, {report.n_bars_in_short_sessions:,} in sessions of one bar)"
     )
+    table = Table(title="Symbols")
+    for column in ("symbol", "bars", "first", "last", "close min", "close max", "bar (min)"):
+        table.add_column(column, justify="left" if column == "symbol" else "right")
+    for item in report.symbols:
+        table.add_row(
+            item.symbol,
+            f"{item.n_bars:,}",
+            item.first,
+            item.last,
+            f"{item.min_close:,.6g}",
+            f"{item.max_close:,.6g}",
+            f"{item.median_step_minutes:,.1f}",
+        )
+    console.print(table)
+    if report.problem is not None:
+        raise _fail(IntradayRLError(f"{path}: {report.problem}"))
 
 
 @app.command("demo")

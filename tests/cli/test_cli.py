@@ -17,7 +17,17 @@ def test_data_generate_then_validate_round_trips(tmp_path):
     assert out.exists()
     result = runner.invoke(app, ["data", "validate", str(out)])
     assert result.exit_code == 0, result.output
-    assert "1,170 valid bars, 3 sessions, symbols SYN" in result.output
+    assert "1,170 valid bars; calendar us_equities keeps 1,170 in 3 sessions" in result.output
+    assert "SYN" in result.output
+
+
+def test_data_validate_exits_non_zero_on_a_daily_file(tmp_path):
+    path = tmp_path / "daily.csv"
+    rows = [f"2024-01-{day:02d}T16:00:00-05:00,1,2,0.5,1.5,10" for day in range(2, 12)]
+    path.write_text("Date,Open,High,Low,Close,Volume\n" + "\n".join(rows) + "\n")
+    result = runner.invoke(app, ["data", "validate", str(path)])
+    assert result.exit_code == 2
+    assert "daily or coarser files are not supported" in result.output
 
 
 def test_data_validate_reports_the_bad_row_and_exits_non_zero(tmp_path):

@@ -11,6 +11,7 @@ Every reader ends in the same canonical frame, checked by
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from intraday_rl.data.validation import (
     coerce_numeric,
     normalize_columns,
     require_columns,
+    resolve_columns,
     validate_ohlcv,
 )
 from intraday_rl.shared.constants import (
@@ -53,14 +55,19 @@ def load_ohlcv(
     symbol: str | None = None,
     default_timezone: str | None = None,
     timestamp_unit: str | None = None,
+    timestamp_format: str | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Read an OHLCV file or partitioned Parquet folder into the canonical frame.
 
-    Column names are matched without regard to case or surrounding spaces; columns other than
-    timestamp, symbol, open, high, low, close and volume are dropped. A Parquet folder (hive
-    partitions such as ``symbol=XYZ/`` allowed) is scanned lazily: only the needed columns are
-    read and the ``symbol`` filter is pushed down to the scan. Row numbers in errors count the
-    rows read from each file, header excluded.
+    Column names are matched without regard to case or surrounding spaces; ``columns`` may
+    declare the file's names (``{"timestamp": "Time"}``), and without it the usual layouts are
+    recognized (a ``Date`` / ``Datetime`` / ``Time`` column or pandas' unnamed index column as
+    the timestamp, ``Vol`` as volume; :data:`~intraday_rl.data.validation.TIMESTAMP_ALIASES`).
+    Columns other than timestamp, symbol, open, high, low, close and volume are dropped. A
+    Parquet folder (hive partitions such as ``symbol=XYZ/`` allowed) is scanned lazily: only the
+    needed columns are read and the ``symbol`` filter is pushed down to the scan. Row numbers in
+    errors count the rows read from each file, header excluded.
 
     Args:
         path: A ``.csv`` / ``.csv.gz`` / ``.parquet`` file or a folder of Parquet files.
@@ -68,6 +75,8 @@ def load_ohlcv(
         default_timezone: IANA zone used to localize naive timestamps (e.g.
             ``"America/New_York"``); without it naive timestamps are an error.
         timestamp_unit: Unit of numeric (epoch) timestamps: ``'s'``, ``'ms'``, ``'us'``, ``'ns'``.
+        timestamp_format: ``strftime`` format of text timestamps (e.g. ``"%d.%m.%Y %H:%M"``).
+        columns: The file's names of canonical columns, where they differ.
 
     Returns:
         Columns ``[timestamp, symbol, open, high, low, close, volume]``, timestamps
@@ -81,18 +90,19 @@ def load_ohlcv(
     if not path.exists():
         raise DataError(f"{path}: file not found")
     if path.is_dir():
-        parts = _read_parquet(path, symbol, partitioned=True)
+        parts = _read_parquet(path, symbol, columns, partitioned=True)
     elif path.name.lower().endswith(_CSV_SUFFIXES):
-        parts = [(str(path), _read_csv(path))]
+        parts = [(str(path), _read_csv(path, columns))]
     elif path.name.lower().endswith(_PARQUET_SUFFIXES):
-        parts = _read_parquet(path, symbol, partitioned=False)
+        parts = _read_parquet(path, symbol, columns, partitioned=False)
     else:
         raise DataError(
             f"{path}: unsupported file type; expected .csv, .csv.gz, .parquet or a folder of "
             "Parquet files"
         )
     frames = [
-        _canonical(raw, source, symbol, default_timezone, timestamp_unit) for source, raw in parts
+        _canonical(raw, source, symbol, default_timezone, timestamp_unit, timestamp_format, columns)
+        for source, raw in parts
     ]
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     if symbol is not None:
@@ -132,10 +142,12 @@ def write_ohlcv(df: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path, columns: Mapping[str, str] | None) -> pd.DataFrame:
     try:
         header = pd.read_csv(path, nrows=0)
-        mapping = normalize_columns(list(header.columns), str(path))
+        mapping = resolve_columns(
+            normalize_columns(list(header.columns), str(path)), str(path), columns
+        )
         # Symbols stay text even when they look like numbers ("007").
         dtype = {mapping[SYMBOL]: "str"} if SYMBOL in mapping else None
         return pd.read_csv(path, dtype=dtype)
@@ -146,7 +158,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 
 def _read_parquet(
-    path: Path, symbol: str | None, *, partitioned: bool
+    path: Path, symbol: str | None, columns: Mapping[str, str] | None, *, partitioned: bool
 ) -> list[tuple[str, pd.DataFrame]]:
     try:
         dataset = ds.dataset(path, format="parquet", partitioning="hive" if partitioned else None)
@@ -154,7 +166,9 @@ def _read_parquet(
         raise DataError(f"{path}: cannot read Parquet: {error}") from None
     if not dataset.files:
         raise DataError(f"{path}: no Parquet files found")
-    mapping = normalize_columns(dataset.schema.names, str(path))
+    mapping = resolve_columns(
+        normalize_columns(dataset.schema.names, str(path)), str(path), columns
+    )
     require_columns(mapping, str(path))
     wanted = [mapping[column] for column in (*OHLCV_COLUMNS, SYMBOL) if column in mapping]
     # Push the symbol filter into the scan: partitions of other symbols are never opened.
@@ -191,9 +205,11 @@ def _canonical(
     symbol: str | None,
     default_timezone: str | None,
     timestamp_unit: str | None,
+    timestamp_format: str | None,
+    declared: Mapping[str, str] | None,
 ) -> pd.DataFrame:
     # Parse and type one file's rows, then validate them in file order.
-    mapping = normalize_columns(list(raw.columns), source)
+    mapping = resolve_columns(normalize_columns(list(raw.columns), source), source, declared)
     require_columns(mapping, source)
     if len(raw) == 0:
         raise DataError(f"{source}: no data rows")
@@ -202,6 +218,7 @@ def _canonical(
         source,
         default_timezone=default_timezone,
         timestamp_unit=timestamp_unit,
+        timestamp_format=timestamp_format,
     )
     columns: dict[str, object] = {
         TIMESTAMP: pd.DatetimeIndex(ts_ns.view("datetime64[ns]")).tz_localize("UTC"),

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from intraday_rl.data.config import SessionCalendar, SplitConfig, SyntheticMarketConfig
+from intraday_rl.data.diagnostics import diagnose_sessions
 from intraday_rl.data.loading import load_ohlcv
 from intraday_rl.data.sessions import Session, split_sessions
 from intraday_rl.data.splits import SessionSplit, split_chronological
@@ -37,9 +38,18 @@ class DataSourceConfig(FrozenConfig):
     default_timezone: str | None = Field(
         None, description="Zone of naive timestamps in the file, e.g. 'America/New_York'."
     )
+    timestamp_format: str | None = Field(
+        None, description="strftime format of text timestamps, e.g. '%d.%m.%Y %H:%M:%S.%f'."
+    )
+    columns: dict[str, str] | None = Field(
+        None,
+        description="The file's names of canonical columns where they differ, e.g. "
+        "{timestamp: Time}; without it Date / Datetime / Time / the unnamed index are recognized.",
+    )
     calendar: SessionCalendar = Field(
         default_factory=SessionCalendar,
-        description="Session calendar of the file (the built-in market carries its own).",
+        description="Session calendar of the file (the built-in market carries its own): a "
+        "mapping or a preset name (us_equities, fx_24h, cme_globex).",
     )
     split: SplitConfig = Field(
         default_factory=SplitConfig, description="Chronological train/validation/test split."
@@ -73,9 +83,14 @@ def load_market_data(config: DataSourceConfig) -> MarketData:
     else:
         assert config.path is not None  # guaranteed by the validator
         bars = load_ohlcv(
-            config.path, symbol=config.symbol, default_timezone=config.default_timezone
+            config.path,
+            symbol=config.symbol,
+            default_timezone=config.default_timezone,
+            timestamp_format=config.timestamp_format,
+            columns=config.columns,
         )
         sessions = split_sessions(bars, config.calendar)
+        diagnose_sessions(bars, config.calendar, sessions).raise_if_unusable(str(config.path))
     split = split_chronological(sessions, config.split)
     return MarketData(tuple(sessions), split, data_fingerprint(sessions), market)
 

@@ -35,6 +35,7 @@ def parse_timestamps(
     *,
     default_timezone: str | None = None,
     timestamp_unit: str | None = None,
+    timestamp_format: str | None = None,
 ) -> IntArray:
     """Parse a timestamp column into int64 UTC nanoseconds, one per row.
 
@@ -43,6 +44,8 @@ def parse_timestamps(
         source: File name for error messages.
         default_timezone: IANA zone for naive timestamps; without it they are an error.
         timestamp_unit: ``'s'``, ``'ms'``, ``'us'`` or ``'ns'`` for numeric timestamps.
+        timestamp_format: A ``strftime`` format for text timestamps (e.g.
+            ``"%d.%m.%Y %H:%M:%S.%f"``); without it ISO 8601 first, then pandas' guess per row.
 
     Raises:
         DataError: Missing or unparseable values (naming the row), naive timestamps without
@@ -66,7 +69,9 @@ def parse_timestamps(
     if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
         return _from_epoch(values, source, timestamp_unit)
     if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
-        return _from_text(values.astype("str").str.strip(), source, default_timezone)
+        return _from_text(
+            values.astype("str").str.strip(), source, default_timezone, timestamp_format
+        )
     raise DataError(f"{source}: {_COLUMN} has type {dtype}; expected datetimes, text or numbers")
 
 
@@ -105,10 +110,12 @@ def _from_epoch(values: pd.Series, source: str, unit: str | None) -> IntArray:
     return np.asarray(np.rint(floats * scale), dtype=np.int64)
 
 
-def _from_text(text: pd.Series, source: str, default_timezone: str | None) -> IntArray:
+def _from_text(
+    text: pd.Series, source: str, default_timezone: str | None, text_format: str | None = None
+) -> IntArray:
     has_zone = np.asarray(text.str.contains(_OFFSET_PATTERN, regex=True).to_numpy(), dtype=bool)
-    aware = _parse_text(text[has_zone], source, utc=True)
-    naive = _parse_text(text[~has_zone], source, utc=False)
+    aware = _parse_text(text[has_zone], source, utc=True, text_format=text_format)
+    naive = _parse_text(text[~has_zone], source, utc=False, text_format=text_format)
     unparsed = np.zeros(len(text), dtype=np.bool_)
     unparsed[has_zone] = aware.isna()
     unparsed[~has_zone] = naive.isna()
@@ -122,7 +129,16 @@ def _from_text(text: pd.Series, source: str, default_timezone: str | None) -> In
     return result
 
 
-def _parse_text(text: pd.Series, source: str, *, utc: bool) -> pd.DatetimeIndex:
+def _parse_text(
+    text: pd.Series, source: str, *, utc: bool, text_format: str | None = None
+) -> pd.DatetimeIndex:
+    if text_format is not None:  # the file's declared format, nothing guessed
+        try:
+            return _as_ns(
+                pd.to_datetime(text, format=text_format, utc=utc, errors="coerce"), source
+            )
+        except ValueError as error:
+            raise DataError(f"{source}: timestamp_format {text_format!r}: {error}") from None
     # Fast ISO 8601 first; only the rows it rejects go through the slow per-element parser.
     parsed = _as_ns(pd.to_datetime(text, format="ISO8601", utc=utc, errors="coerce"), source)
     retry = np.asarray(parsed.isna(), dtype=np.bool_)

@@ -9,7 +9,7 @@ how many rows fail it::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -41,6 +41,7 @@ __all__ = [
     "format_row",
     "normalize_columns",
     "require_columns",
+    "resolve_columns",
     "validate_ohlcv",
 ]
 
@@ -89,6 +90,48 @@ def normalize_columns(names: Sequence[Hashable], source: str) -> dict[str, str]:
     return mapping
 
 
+TIMESTAMP_ALIASES = ("datetime", "date_time", "date", "time", "ts", "unnamed: 0", "")
+"""Names taken as the timestamp column when there is no ``timestamp`` (in this order; the last
+two are pandas' unnamed index column)."""
+VOLUME_ALIASES = ("vol", "tick_volume", "tickvol")
+
+
+def resolve_columns(
+    mapping: dict[str, str], source: str, columns: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Return ``mapping`` with the canonical names resolved: declared first, then aliases.
+
+    Args:
+        mapping: :func:`normalize_columns` of the file.
+        source: File name for messages.
+        columns: Declared names, canonical -> the file's column (any case), e.g.
+            ``{"timestamp": "Time", "volume": "Tick Volume"}``.
+
+    Raises:
+        DataError: A declared column that the file does not have, or an unknown canonical name.
+    """
+    resolved = dict(mapping)
+    for canonical, name in (columns or {}).items():
+        if canonical not in (*OHLCV_COLUMNS, SYMBOL):
+            raise DataError(
+                f"{source}: columns: unknown name {canonical!r}; expected one of "
+                f"{', '.join((*OHLCV_COLUMNS, SYMBOL))}"
+            )
+        key = name.strip().lower()
+        if key not in mapping:
+            raise DataError(
+                f"{source}: columns.{canonical}: no column {name!r} "
+                f"(found: {', '.join(mapping.values())})"
+            )
+        resolved[canonical] = mapping[key]
+    for canonical, aliases in ((TIMESTAMP, TIMESTAMP_ALIASES), (VOLUME, VOLUME_ALIASES)):
+        if canonical not in resolved:
+            found = next((alias for alias in aliases if alias in mapping), None)
+            if found is not None:
+                resolved[canonical] = mapping[found]
+    return resolved
+
+
 def require_columns(mapping: dict[str, str], source: str) -> None:
     """Raise DataError naming the first required OHLCV column missing from ``mapping``."""
     for column in OHLCV_COLUMNS:
@@ -134,7 +177,7 @@ def validate_ohlcv(df: pd.DataFrame, source: str = "data") -> None:
     Raises:
         DataError: Naming the source, the first offending row and column, and how many rows fail.
     """
-    mapping = normalize_columns(list(df.columns), source)
+    mapping = resolve_columns(normalize_columns(list(df.columns), source), source)
     require_columns(mapping, source)
     if len(df) == 0:
         raise DataError(f"{source}: no data rows")
