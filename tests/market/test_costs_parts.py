@@ -55,3 +55,16 @@ def test_each_part_follows_its_formula():
 
 def test_no_quantity_has_no_cost_of_any_kind():
     assert _parts(0.0, 100.0, 1000.0, CostConfig(commission_per_share=0.01)) == (0.0, 0.0, 0.0)
+
+
+def test_cost_presets_and_overrides():
+    import pytest
+
+    from intraday_rl.market.config import CostConfig
+
+    fx = CostConfig.model_validate("fx")
+    assert fx.impact_bps == 0.0
+    assert CostConfig.model_validate({"preset": "fx", "fill_delay_bars": 2}).fill_delay_bars == 2
+    assert CostConfig.model_validate("us_equities") == CostConfig()
+    with pytest.raises(ValueError, match="unknown cost preset 'crypto'"):
+        CostConfig.model_validate("crypto")
