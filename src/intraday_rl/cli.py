@@ -185,6 +185,8 @@ def demo(
             "walk-forward."
         )
     console.print(f"bundle: {training.bundle_path or '(not exported)'}")
+    for warning in training.warnings:
+        console.print(Text("WARNING: ", style="bold yellow") + Text(warning))
     if result.latency is not None:
         stats = result.latency
         console.print(
@@ -237,6 +239,8 @@ def train(
     console.print(f"timesteps: {result.num_timesteps:,}")
     console.print(_summary_table("Validation sessions (after costs)", [result.validation]))
     console.print(f"bundle: {result.bundle_path or '(not exported)'}")
+    for warning in result.warnings:
+        console.print(Text("WARNING: ", style="bold yellow") + Text(warning))
 
 
 @bench_app.command("env")

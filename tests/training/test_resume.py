@@ -61,3 +61,6 @@ def test_sigkilled_training_resumes_from_its_last_checkpoint(make_config, config
     assert (run_dir / "final_model.zip").is_file()
     log = (run_dir / "training.log").read_text()
     assert f"resumed from model_{saved[-1]}_steps.zip at timestep {saved[-1]}" in log
+    buffers = [p.name for p in (run_dir / "checkpoints").glob("model_replay_buffer_*")]
+    assert buffers == ["model_replay_buffer_30000_steps.pkl"]  # only the newest is kept
+    assert not list((run_dir / "checkpoints").glob("*.tmp*"))

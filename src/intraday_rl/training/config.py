@@ -67,6 +67,12 @@ class TrainingParams(FrozenConfig):
     checkpoint_freq: int = Field(
         10_000, gt=0, description="Save a checkpoint (and DQN's replay buffer) every N steps."
     )
+    keep_replay_buffers: int = Field(
+        1,
+        ge=1,
+        description="Replay buffers (DQN / QR-DQN) of the newest checkpoints to keep; older ones "
+        "are deleted once a newer checkpoint is complete.",
+    )
     progress_bar: bool = Field(False, description="Show a rich progress bar.")
     reward_scale: float = Field(
         100.0,

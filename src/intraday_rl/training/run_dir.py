@@ -7,8 +7,9 @@
                        git commit, package versions, seed, created_at
     tensorboard/       SB3 and risk metrics
     checkpoints/       model_<steps>_steps.zip (+ replay buffer for DQN / QR-DQN)
-    best/              best model on the validation sessions
-    eval/              EvalCallback's evaluations.npz
+    best/              best model on the validation sessions (best_model.zip) and its score
+                       (best_model.json)
+    eval/              evaluations.npz: every validation evaluation, kept across resumes
     evaluation.json    the final model's validation summary
     early_stop.json    only when the risk early stop fired, with its reason
     training.log       the run's log
@@ -19,8 +20,11 @@ from __future__ import annotations
 import datetime as dt
 import importlib.metadata
 import json
+import logging
+import os
 import platform
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -30,9 +34,12 @@ import yaml
 from intraday_rl.shared.errors import ConfigError
 from intraday_rl.training.config import TrainingConfig
 
+_LOG = logging.getLogger(__name__)
 CONFIG_FILE = "config.yaml"
 LINEAGE_FILE = "lineage.json"
 CHECKPOINT_DIR = "checkpoints"
+# Folders whose files are written to a temporary name containing ".tmp", then renamed.
+ATOMIC_WRITE_DIRS = (CHECKPOINT_DIR, "best", "eval")
 PACKAGES = (
     "intraday-rl",
     "torch",
@@ -116,3 +123,31 @@ def checkpoints_newest_first(run_dir: Path) -> list[tuple[int, Path]]:
     if not found:
         raise ConfigError(f"{run_dir}: no checkpoint to resume from in {CHECKPOINT_DIR}/")
     return sorted(found, reverse=True)
+
+
+def remove_interrupted_writes(run_dir: Path) -> list[Path]:
+    """Delete what a killed run left half-written in ``run_dir``; return the removed paths.
+
+    Removes the temporary folders of a bundle export (``.<name>.tmp-*``, see
+    ``bundle.storage.make_temp_folder``) and the temporary files (names containing ``.tmp``) in
+    ``checkpoints/``, ``best/`` and ``eval/``. A bundle's backup (``.<name>.old-*``) is removed
+    when its bundle is in place, and renamed back into place when a kill cut the swap short.
+    """
+    removed: list[Path] = []
+    for backup in sorted(run_dir.glob(".*.old-*")):
+        target = run_dir / backup.name[1:].split(".old-")[0]
+        if backup.is_dir() and not target.exists():
+            os.rename(backup, target)
+            _LOG.info("restored %s from %s", target.name, backup.name)
+            continue
+        removed.append(backup)
+    removed.extend(path for path in sorted(run_dir.glob(".*.tmp-*")) if path.is_dir())
+    for folder in ATOMIC_WRITE_DIRS:
+        removed.extend(path for path in sorted((run_dir / folder).glob("*.tmp*")) if path.is_file())
+    for path in removed:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        _LOG.info("removed %s, left by an interrupted run", path.relative_to(run_dir))
+    return removed

@@ -32,8 +32,13 @@ from intraday_rl.features import fit_feature_spec
 from intraday_rl.risk.advisor import ProductionRiskAdvisor
 from intraday_rl.training import run_dir as runs
 from intraday_rl.training.callbacks import RiskAwareCallback
-from intraday_rl.training.checkpoints import AtomicCheckpointCallback, checkpoint_paths
+from intraday_rl.training.checkpoints import (
+    AtomicCheckpointCallback,
+    checkpoint_paths,
+    prune_replay_buffers,
+)
 from intraday_rl.training.config import TrainingConfig, algorithm_class, load_training_config
+from intraday_rl.training.evaluation_log import ResumableEvalCallback
 from intraday_rl.training.progress import RichProgressCallback
 from intraday_rl.training.risk_shaping import RiskShapingVecEnv, ScaleReward
 
@@ -52,6 +57,7 @@ class TrainingResult:
     bundle_path: Path | None = None
     early_stop_reason: str | None = None
     resumed_from: int | None = None
+    warnings: tuple[str, ...] = ()
 
     def load_best_model(self) -> BaseAlgorithm:
         """The model EvalCallback kept as best on validation (the final model if none)."""
@@ -217,6 +223,7 @@ class TrainerAgent:
         self, algo: type[Any], env: gym.Env[Any, Any] | VecEnv
     ) -> tuple[BaseAlgorithm, int]:
         assert self.run_dir is not None
+        runs.remove_interrupted_writes(self.run_dir)  # e.g. a bundle export cut short
         errors = []
         for steps, path in runs.checkpoints_newest_first(self.run_dir):
             try:
@@ -229,6 +236,9 @@ class TrainerAgent:
                 errors.append(f"{path.name}: {error}")
                 continue
             model.set_random_seed(self.config.training_params.seed + steps)
+            if isinstance(model, OffPolicyAlgorithm):  # loaded: older buffers are dead weight
+                keep = self.config.training_params.keep_replay_buffers
+                prune_replay_buffers(path.parent, steps, keep=keep)
             _LOG.info("resumed from %s at timestep %d", path.name, model.num_timesteps)
             return model, steps
         raise RuntimeError(f"{self.run_dir}: no loadable checkpoint: {'; '.join(errors)}")
@@ -243,19 +253,22 @@ class TrainerAgent:
         # Same wrapper type as the training env, so SB3 does not warn; scores stay unscaled.
         eval_env = VecMonitor(DummyVecEnv([self.validation_env]))
         n_eval = params.n_eval_sessions or len(self.market.split.validation)
+        # Keeps evaluations.npz and the best model's score across a kill and --resume.
+        evaluation: EvalCallback = ResumableEvalCallback(
+            eval_env,
+            log_dir=self.run_dir / "eval",
+            best_dir=self.run_dir / "best",
+            restore=self._resume,
+            callback_after_eval=after_eval,
+            n_eval_episodes=n_eval,
+            eval_freq=max(params.eval_freq // n_envs, 1),
+        )
         callbacks: list[BaseCallback] = [
-            EvalCallback(
-                eval_env,
-                callback_after_eval=after_eval,
-                n_eval_episodes=n_eval,
-                eval_freq=max(params.eval_freq // n_envs, 1),
-                best_model_save_path=str(self.run_dir / "best"),
-                log_path=str(self.run_dir / "eval"),
-                deterministic=True,
-                verbose=0,
-            ),
+            evaluation,
             AtomicCheckpointCallback(
-                max(params.checkpoint_freq // n_envs, 1), self.run_dir / runs.CHECKPOINT_DIR
+                max(params.checkpoint_freq // n_envs, 1),
+                self.run_dir / runs.CHECKPOINT_DIR,
+                keep_replay_buffers=params.keep_replay_buffers,
             ),
         ]
         if params.progress_bar:
@@ -281,6 +294,9 @@ class TrainerAgent:
             best_summary = summary if best is model else self._evaluate(best)
             bundle_path = self._export(best, best_summary)
         _LOG.info("validation: %s", summary)
+        warnings = activity_warnings(summary, self._decisions_per_session())
+        for warning in warnings:
+            _LOG.warning(warning)
         return TrainingResult(
             run_dir=self.run_dir,
             model_path=model_path,
@@ -289,7 +305,13 @@ class TrainerAgent:
             bundle_path=bundle_path,
             early_stop_reason=stop_reason,
             resumed_from=resumed_from,
+            warnings=warnings,
         )
+
+    def _decisions_per_session(self) -> float:
+        sessions = self.market.split.validation
+        bars = sum(session.n_bars - 1 for session in sessions) / max(len(sessions), 1)
+        return bars / self.config.env.decision_every
 
     def _evaluate(self, model: BaseAlgorithm) -> PolicySummary:
         return evaluate_policy(self.validation_env(), SB3EnvPolicy(model))[0]
@@ -328,6 +350,32 @@ class TrainerAgent:
             _LOG.info("bundle export not available: returning the run directory")
             return None
         return exporter(self, model, summary)
+
+
+EVERY_DECISION_SHARE = 0.8
+"""Trades on more than this share of decisions count as trading on every decision."""
+
+
+def activity_warnings(summary: PolicySummary, decisions_per_session: float) -> tuple[str, ...]:
+    """Say when a trained agent never trades, or trades on (nearly) every decision.
+
+    Both usually mean the run learned the costs or the risk penalty rather than the market:
+    costs far above the bars' moves (impact on tick volume), or risk limits that penalize any
+    position, or the opposite.
+    """
+    decisions = summary.n_sessions * decisions_per_session
+    if summary.n_trades == 0:
+        return (
+            f"the agent never traded on the {summary.n_sessions} validation sessions: check the "
+            "costs against the bars' typical move (impact_bps on tick volume? try costs: fx) "
+            "and the risk limits (a penalty on every position?)",
+        )
+    if decisions > 0 and summary.n_trades > EVERY_DECISION_SHARE * decisions:
+        return (
+            f"the agent traded on {summary.n_trades / decisions:.0%} of its decisions on the "
+            "validation sessions: costs may be too low for the data, or decision_every too short",
+        )
+    return ()
 
 
 def _bundle_exporter() -> Callable[[TrainerAgent, BaseAlgorithm, PolicySummary], Path] | None:
