@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from intraday_rl.bundle_cli import bundle_app
 from intraday_rl.evaluation.rollout import PolicySummary
 from intraday_rl.shared.errors import IntradayRLError
 
@@ -25,6 +26,7 @@ bench_app = typer.Typer(
 )
 app.add_typer(data_app, name="data")
 app.add_typer(bench_app, name="bench")
+app.add_typer(bundle_app, name="bundle")
 
 
 def _console(stderr: bool = False) -> Console:

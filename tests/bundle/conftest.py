@@ -8,6 +8,7 @@ that modify a bundle work on a copy (``bundle_copy``).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 import torch
 
 from intraday_rl.bundle import ObservationNormalization, collect_rollout_observations, export_bundle
+from intraday_rl.bundle.storage import file_record, integrity_block
 from intraday_rl.data.config import SessionCalendar, SyntheticMarketConfig
 from intraday_rl.data.sessions import split_sessions
 from intraday_rl.data.synthetic import generate_market
@@ -150,3 +152,26 @@ def lineage():
 def layout():
     config = EnvConfig()
     return ObservationLayout(config.features.column_names, config.window)
+
+
+def rehash_bundle(path: Path, edit: Any = None) -> Path:
+    """Edit ``metadata.json`` and recompute every file record and the integrity block.
+
+    What anyone with write access to the folder can do: the result passes the integrity checks,
+    so only cross-field rules, bounds or a signature can refuse it.
+    """
+    metadata_path = path / "metadata.json"
+    data = json.loads(metadata_path.read_text())
+    if edit is not None:
+        edit(data)
+    data["files"] = {name: file_record(path / name).model_dump() for name in data["files"]}
+    data.pop("integrity")
+    data["integrity"] = integrity_block(data)
+    metadata_path.write_text(json.dumps(data, indent=2))
+    return path
+
+
+@pytest.fixture(scope="session")
+def rehash():
+    """The ``rehash_bundle`` helper above: ``rehash(path, edit=None)``."""
+    return rehash_bundle

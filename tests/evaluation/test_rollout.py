@@ -106,16 +106,23 @@ def test_sessions_report_turnover_costs_by_kind_and_exposure(market_env):
     assert daily_pnl(results).tolist() == [result.net_pnl for result in results]
 
 
-def test_the_env_reports_each_steps_traded_notional_and_cost_parts(market_env):
+def test_the_env_reports_the_sessions_traded_notional_and_cost_parts(market_env):
     _, env = market_env
     env.reset(options={"session_index": 0})
     policy = RandomPolicy(seed=4)
     observation, terminated = None, False
+    notional = 0.0
     while not terminated:
+        before = env.fill_totals["traded_notional"]
         observation, _, terminated, _, info = env.step(policy.act(observation, env))
-        parts = info["cost_parts"]
-        assert sum(parts.values()) == pytest.approx(info["costs"], rel=1e-12, abs=1e-12)
-        assert (info["traded_notional"] > 0.0) == info["trade"]
+        assert (env.fill_totals["traded_notional"] > before) == info["trade"]
+        notional = env.fill_totals["traded_notional"]
+    totals = env.fill_totals
+    paid = totals["commission"] + totals["spread"] + totals["impact"]
+    assert paid == pytest.approx(info["costs_paid"], rel=1e-12)
+    assert notional > 0.0
+    env.reset(options={"session_index": 1})
+    assert env.fill_totals["traded_notional"] == 0.0
 
 
 def test_the_random_baseline_stops_at_the_floor_and_never_loses_the_whole_account(market_env):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -20,7 +20,7 @@ from intraday_rl.shared.config import FrozenConfig, format_validation_error
 from intraday_rl.shared.errors import BundleExportError
 from intraday_rl.shared.policy import DEFAULT_LATENCY_SLO_US
 
-MAX_SCORE_TOLERANCE = 1e-2
+MAX_SCORE_TOLERANCE: Final = 1e-2
 """Largest parity tolerance (absolute and relative) an export or a bundle may use.
 
 A looser tolerance would let a runtime that computes another policy pass verification.

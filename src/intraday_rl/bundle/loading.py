@@ -3,8 +3,8 @@
 Runtimes are tried in :data:`~intraday_rl.bundle.schema.RUNTIME_NAMES` order (fastest first, as
 measured by ``intraday-rl bench predict``): ONNX Runtime, numpy, TorchScript. A runtime whose
 package is missing, that the bundle lacks, or that fails its parity self-check is skipped (with a
-warning for the last); problems with the bundle itself (integrity, schema, layout) are raised at
-once, since no runtime could fix them.
+warning for the last); problems with the bundle itself (integrity, schema, layout, signature)
+are raised at once, since no runtime could fix them.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ import importlib.util
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from intraday_rl.bundle.compatibility import check_compatibility
 from intraday_rl.bundle.runtime import BundlePolicy
 from intraday_rl.bundle.schema import RUNTIME_NAMES, RuntimeName
-from intraday_rl.bundle.storage import read_bundle
+from intraday_rl.bundle.signing import read_verified_bundle
 from intraday_rl.features.config import FeatureSpec
 from intraday_rl.features.layout import ObservationLayout
 from intraday_rl.shared.errors import (
@@ -25,6 +26,9 @@ from intraday_rl.shared.errors import (
     BundleRuntimeUnavailableError,
     BundleVerificationError,
 )
+
+if TYPE_CHECKING:
+    from intraday_rl.bundle.signing import TrustedKeys
 
 _LOG = logging.getLogger(__name__)
 
@@ -72,6 +76,8 @@ def load_policy(
     feature_spec: FeatureSpec | None = None,
     layout: ObservationLayout | None = None,
     n_threads: int | None = 1,
+    require_signature: bool = False,
+    trusted_keys: TrustedKeys | None = None,
 ) -> BundlePolicy:
     """Load a bundle with the first runtime (fastest first) that is installed and verifies.
 
@@ -81,14 +87,23 @@ def load_policy(
         feature_spec: The spec the caller computes features with; must be the bundle's.
         layout: The layout the caller builds observations with; must be the bundle's.
         n_threads: Intra-op threads for the runtime (see :meth:`BundlePolicy.load_bundle`).
+        require_signature: Refuse a bundle without a valid ``signature.json`` from a trusted key
+            (checked before any model file is opened).
+        trusted_keys: Public keys (or key files) to trust; default ``INTRADAY_RL_TRUSTED_KEYS``.
+            Passing keys also requires a signature.
 
     Raises:
         BundleNotFoundError, BundleIntegrityError, BundleSchemaError, BundleLayoutMismatchError:
             The bundle itself is unusable (raised before any runtime is tried).
+        BundleUnsignedError, BundleUntrustedKeyError, BundleSignatureInvalidError: A signature
+            is required and missing, from an untrusted key, or invalid.
+        BundleSigningKeyError: A signature is required and no trusted key is given or readable.
         BundleVerificationError: No runtime could run it and at least one failed verification.
         BundleRuntimeUnavailableError: No runtime the bundle supports is installed.
     """
-    bundle = read_bundle(path)
+    bundle = read_verified_bundle(
+        path, require_signature=require_signature, trusted_keys=trusted_keys
+    )
     check_compatibility(bundle.metadata, feature_spec=feature_spec, layout=layout)
     failures: list[str] = []
     verification_failed = False

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from pydantic import ValidationError
+
 from intraday_rl.bundle.config import ObservationNormalization, TrainingLineage
 from intraday_rl.bundle.schema import (
     BUNDLE_FORMAT,
@@ -26,6 +28,8 @@ from intraday_rl.bundle.schema import (
 from intraday_rl.bundle.storage import file_record
 from intraday_rl.features.config import FeatureSpec
 from intraday_rl.features.layout import ObservationLayout
+from intraday_rl.shared.config import format_validation_error
+from intraday_rl.shared.errors import BundleExportError
 
 if TYPE_CHECKING:
     from intraday_rl.bundle.graph import ExtractedPolicy
@@ -97,35 +101,43 @@ def build_metadata(
     parity: ParityInfo,
     rules: ActingRules | None = None,
 ) -> BundleMetadata:
-    """Return the metadata of a bundle being exported (latency filled in after verification)."""
+    """Return the metadata of a bundle being exported (latency filled in after verification).
+
+    Raises:
+        BundleExportError: The arguments break a rule of the schema (e.g. a position level beyond
+            ``rules.max_exposure``); the message names the field.
+    """
     framework, framework_version = _framework(model)
-    return BundleMetadata(
-        schema_version=BUNDLE_SCHEMA_VERSION,
-        format=BUNDLE_FORMAT,
-        created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        algorithm=AlgorithmInfo(
-            name=extracted.algorithm,
-            framework=framework,
-            framework_version=framework_version,
-            policy_class=extracted.policy_class,
-            head=extracted.head,
-            n_quantiles=extracted.n_quantiles,
-            squash_output=extracted.module.squash_output,
-            layers=extracted.layers,
-        ),
-        observation=ObservationInfo(shape=(layout.obs_dim,), layout=layout.to_dict()),
-        feature_spec=feature_spec.model_dump(mode="json"),
-        feature_spec_hash=feature_spec.spec_hash(),
-        action=extracted.action,
-        rules=rules,
-        normalization=normalization,
-        runtimes=runtimes,
-        files=files,
-        lineage=lineage,
-        risk_policy_hash=risk_policy_hash,
-        validation_metrics=finite_metrics(validation_metrics),
-        parity=parity,
-        latency_validation={},
-        package_versions=package_versions(),
-        integrity={},
-    )
+    try:
+        return BundleMetadata(
+            schema_version=BUNDLE_SCHEMA_VERSION,
+            format=BUNDLE_FORMAT,
+            created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            algorithm=AlgorithmInfo(
+                name=extracted.algorithm,
+                framework=framework,
+                framework_version=framework_version,
+                policy_class=extracted.policy_class,
+                head=extracted.head,
+                n_quantiles=extracted.n_quantiles,
+                squash_output=extracted.module.squash_output,
+                layers=extracted.layers,
+            ),
+            observation=ObservationInfo(shape=(layout.obs_dim,), layout=layout.to_dict()),
+            feature_spec=feature_spec.model_dump(mode="json"),
+            feature_spec_hash=feature_spec.spec_hash(),
+            action=extracted.action,
+            rules=rules,
+            normalization=normalization,
+            runtimes=runtimes,
+            files=files,
+            lineage=lineage,
+            risk_policy_hash=risk_policy_hash,
+            validation_metrics=finite_metrics(validation_metrics),
+            parity=parity,
+            latency_validation={},
+            package_versions=package_versions(),
+            integrity={},
+        )
+    except ValidationError as error:
+        raise BundleExportError(format_validation_error(error, "bundle metadata")) from None

@@ -15,6 +15,7 @@ from typing import Any, Final, Self
 import numpy as np
 import numpy.typing as npt
 
+from intraday_rl.bundle.consistency import read_numpy_weights
 from intraday_rl.bundle.inputs import Float32Array
 from intraday_rl.bundle.runtime import Action, BundlePolicy
 from intraday_rl.bundle.schema import NUMPY_FILE
@@ -58,18 +59,9 @@ class NumpyPolicy(BundlePolicy):
 
     @classmethod
     def _open(cls, bundle: LoadedBundle, layout: ObservationLayout, n_threads: int | None) -> Self:
-        path = bundle.path / NUMPY_FILE
-        layers = bundle.metadata.algorithm.layers
-        linear = [index for index, name in enumerate(layers) if name.startswith("linear ")]
-        weights = []
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                for index in linear:
-                    weight = np.asarray(data[f"layer{index}.weight"], dtype=np.float32)
-                    bias = np.asarray(data[f"layer{index}.bias"], dtype=np.float32)
-                    weights.append((np.ascontiguousarray(weight.T), bias.copy()))
-        except (KeyError, ValueError, OSError) as error:
-            raise BundleSchemaError(f"{path}: not the weights of {layers} ({error})") from None
+        # Shapes are checked against algorithm.layers (BundleSchemaError naming the array).
+        checked = read_numpy_weights(bundle.path / NUMPY_FILE, bundle.metadata.algorithm.layers)
+        weights = [(np.ascontiguousarray(weight.T), bias.copy()) for weight, bias in checked]
         return cls(bundle, layout, weights)
 
     def _compile(self, layers: tuple[str, ...]) -> list[Layer]:

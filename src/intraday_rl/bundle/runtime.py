@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -25,11 +25,15 @@ from intraday_rl.bundle.inputs import FLOAT32, Float32Array, ObservationChecker
 from intraday_rl.bundle.latency import measure_predict_latency
 from intraday_rl.bundle.parity import ParityReference, compare_to_reference, load_reference
 from intraday_rl.bundle.schema import VERIFICATION_FILE, BundleMetadata, RuntimeName, RuntimeParity
+from intraday_rl.bundle.signing import read_verified_bundle
 from intraday_rl.bundle.storage import LoadedBundle, copy_bundle, read_bundle
 from intraday_rl.features.config import FeatureSpec
 from intraday_rl.features.layout import ObservationLayout
 from intraday_rl.shared.errors import BundleRuntimeUnavailableError, PredictionInputError
 from intraday_rl.shared.policy import DEFAULT_LATENCY_SLO_US, LatencyStats
+
+if TYPE_CHECKING:
+    from intraday_rl.bundle.signing import TrustedKeys
 
 Action = int | Float32Array
 
@@ -68,6 +72,8 @@ class BundlePolicy(ABC):
         feature_spec: FeatureSpec | None = None,
         layout: ObservationLayout | None = None,
         n_threads: int | None = 1,
+        require_signature: bool = False,
+        trusted_keys: TrustedKeys | None = None,
     ) -> Self:
         """Load a bundle folder with this runtime, verifying everything before it runs.
 
@@ -77,15 +83,21 @@ class BundlePolicy(ABC):
             layout: The layout the caller builds observations with; must be the bundle's.
             n_threads: Intra-op threads: torch's setting is process-wide (``None`` keeps the
                 current one); ONNX Runtime's is per session (``None`` means 1); numpy ignores it.
+            require_signature: Refuse a bundle without a valid signature from a trusted key.
+            trusted_keys: Keys to trust (default ``INTRADAY_RL_TRUSTED_KEYS``); passing keys
+                also requires a signature.
 
         Raises:
             BundleNotFoundError, BundleIntegrityError, BundleSchemaError: See
                 :func:`~intraday_rl.bundle.storage.read_bundle`.
+            BundleSignatureError: A signature is required and missing, untrusted or invalid.
             BundleLayoutMismatchError: The observation layout differs from the running code's.
             BundleRuntimeUnavailableError: This runtime's package is not installed.
             BundleVerificationError: The runtime does not reproduce the recorded actions.
         """
-        bundle = read_bundle(path)
+        bundle = read_verified_bundle(
+            path, require_signature=require_signature, trusted_keys=trusted_keys
+        )
         return cls.from_bundle(
             bundle, feature_spec=feature_spec, layout=layout, n_threads=n_threads
         )

@@ -2,8 +2,10 @@
 
 Every read goes through :func:`read_bundle`, which checks, in this order and before anything
 runs: the folder exists, ``metadata.json`` exists and is JSON, its ``schema_version`` is one this
-code reads, none of its fields was edited since export (``integrity``), it follows the schema, and
-every file it lists exists with the recorded size and sha256. Every write goes to a temporary
+code reads, none of its fields was edited since export (``integrity``), it follows the schema
+(cross-field rules and bounds included), every file it lists exists with the recorded size and
+sha256, and the numpy arrays have the shapes the metadata gives
+(:mod:`intraday_rl.bundle.consistency`). Every write goes to a temporary
 folder next to the target, which :func:`publish` renames into place, so a crash never leaves part
 of a bundle under the target name.
 """
@@ -22,9 +24,11 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
+from intraday_rl.bundle.consistency import check_bundle_files
 from intraday_rl.bundle.schema import (
     METADATA_FILE,
     REQUIRED_FILES,
+    SIGNATURE_FILE,
     SUPPORTED_SCHEMA_VERSIONS,
     BundleMetadata,
     FileRecord,
@@ -47,10 +51,18 @@ _CHUNK_BYTES: Final = 1 << 20
 
 @dataclass(frozen=True, slots=True)
 class LoadedBundle:
-    """A bundle folder whose metadata and files passed every check of :func:`read_bundle`."""
+    """A bundle folder whose metadata and files passed every check of :func:`read_bundle`.
+
+    Attributes:
+        path: The bundle folder.
+        metadata: The parsed, checked ``metadata.json``.
+        canonical_sha256: sha256 of the canonical JSON of ``metadata.json`` as read (what a
+            signature signs, see :func:`canonical_json_bytes`); empty when not read from a file.
+    """
 
     path: Path
     metadata: BundleMetadata
+    canonical_sha256: str = ""
 
 
 def sha256_file(path: Path) -> str:
@@ -67,9 +79,21 @@ def file_record(path: Path) -> FileRecord:
     return FileRecord(sha256=sha256_file(path), size_bytes=path.stat().st_size)
 
 
-def _canonical_sha256(value: Any) -> str:
+def canonical_json_bytes(value: Any) -> bytes:
+    """Return a JSON value as canonical bytes: sorted keys, no whitespace, no NaN, UTF-8.
+
+    >>> canonical_json_bytes({"b": 1, "a": [1.5, None]})
+    b'{"a":[1.5,null],"b":1}'
+
+    Raises:
+        ValueError: The value holds NaN or inf.
+    """
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return text.encode()
+
+
+def _canonical_sha256(value: Any) -> str:
+    return hashlib.sha256(canonical_json_bytes(value)).hexdigest()
 
 
 def integrity_block(fields: dict[str, Any]) -> dict[str, Any]:
@@ -100,6 +124,8 @@ def read_bundle(path: str | Path) -> LoadedBundle:
         BundleMetadataEditedError: a metadata field differs from what export recorded.
         BundleSchemaError: the metadata is not JSON or does not follow the schema.
         BundleChecksumError: a file's size or sha256 differs from the recorded one.
+        BundleSchemaError: also when an array in ``policy.npz`` or ``verification.npz`` has
+            another shape than the metadata gives.
     """
     folder = Path(path)
     if not folder.exists():
@@ -119,7 +145,24 @@ def read_bundle(path: str | Path) -> LoadedBundle:
     except ValidationError as error:
         raise BundleSchemaError(format_validation_error(error, str(metadata_path))) from None
     _check_files(folder, metadata)
-    return LoadedBundle(folder, metadata)
+    check_bundle_files(folder, metadata)
+    return LoadedBundle(folder, metadata, _canonical_sha256(raw))
+
+
+def read_metadata_json(folder: Path) -> dict[str, Any]:
+    """Read a bundle's ``metadata.json`` as a JSON object, unchecked (for signing).
+
+    Raises:
+        BundleNotFoundError: ``folder`` does not exist or is not a folder.
+        BundleMissingFileError: ``metadata.json`` is missing.
+        BundleSchemaError: It is not a JSON object.
+    """
+    if not folder.is_dir():
+        raise BundleNotFoundError(f"{folder}: bundle folder not found")
+    metadata_path = folder / METADATA_FILE
+    if not metadata_path.is_file():
+        raise BundleMissingFileError(f"{metadata_path}: missing; {folder} is not a bundle")
+    return _read_json(metadata_path)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -182,7 +225,7 @@ def _check_files(folder: Path, metadata: BundleMetadata) -> None:
         if name not in metadata.files:
             raise BundleSchemaError(f"{source}: files: expected an entry for {name!r}, none found")
     for name, record in metadata.files.items():
-        if Path(name).name != name or name in (".", "..", METADATA_FILE):
+        if Path(name).name != name or name in (".", "..", METADATA_FILE, SIGNATURE_FILE):
             raise BundleSchemaError(f"{source}: files: {name!r} is not a plain bundle file name")
         file_path = folder / name
         if not file_path.is_file():
@@ -244,12 +287,16 @@ def publish(temp: Path, target: Path, *, overwrite: bool) -> Path:
 
 
 def copy_bundle(bundle: LoadedBundle, target: str | Path, *, overwrite: bool = False) -> Path:
-    """Copy a verified bundle to ``target`` through a temp folder; verify the copy; publish it."""
+    """Copy a verified bundle to ``target`` through a temp folder; verify the copy; publish it.
+
+    A ``signature.json`` is copied too: it stays valid, since ``metadata.json`` is unchanged.
+    """
     target = Path(target)
     check_target(target, overwrite=overwrite)
     temp = make_temp_folder(target)
+    signature = [SIGNATURE_FILE] if (bundle.path / SIGNATURE_FILE).is_file() else []
     try:
-        for name in (*bundle.metadata.files, METADATA_FILE):
+        for name in (*bundle.metadata.files, METADATA_FILE, *signature):
             shutil.copyfile(bundle.path / name, temp / name)
         read_bundle(temp)
         return publish(temp, target, overwrite=overwrite)

@@ -38,7 +38,7 @@ from intraday_rl.env.mechanics import (
     target_shares,
 )
 from intraday_rl.market.accounting import Portfolio
-from intraday_rl.market.costs import fill_cost, fill_cost_parts
+from intraday_rl.market.costs import fill_cost
 from intraday_rl.shared.constants import BPS
 from intraday_rl.shared.errors import EnvError
 from intraday_rl.shared.types import PortfolioState
@@ -104,9 +104,8 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
             costs.commission_bps * BPS,
             costs.half_spread_bps * BPS,
             costs.commission_per_share,
-            costs.impact_bps * BPS,
         )
-        self._fill_totals = [0.0, 0.0, 0.0, 0.0]  # notional, commission, spread, impact
+        self._fill_totals = [0.0, 0.0]  # this session's traded notional and shares
         self._decision_every = self.config.decision_every
         self._control_variate = self.config.reward_control_variate
         self.portfolio = Portfolio(self._capital)
@@ -154,6 +153,7 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
         self._pending: list[float | None] = [None] * self._delay
         self._intended = 0.0
         self._n_trades = 0
+        self._fill_totals = [0.0, 0.0]
 
     # -- stepping ---------------------------------------------------------------------------
     def step(self, action: Any) -> tuple[ObsType, SupportsFloat, bool, bool, dict[str, Any]]:
@@ -161,14 +161,14 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
         if self._t >= self._last:
             raise EnvError("step() called after the episode ended: call reset() first")
         exposure = self._target_exposure(action)
-        reward, step_cost, traded, terminated = 0.0, 0.0, False, False
-        for _ in range(self._decision_every):
+        reward, step_cost, traded, terminated = self._advance(exposure)
+        for _ in range(self._decision_every - 1):
+            if terminated:
+                break
             bar_reward, bar_cost, bar_traded, terminated = self._advance(exposure)
             reward += bar_reward
             step_cost += bar_cost
             traded = traded or bar_traded
-            if terminated:
-                break
         close = self._close[self._t]
         return (
             self._observation(self._t, close, self._equity),
@@ -209,9 +209,16 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
             self._intended = 0.0
         equity = portfolio.mark(close)
         self._equity = equity
-        reward = (equity - equity_before) / self._capital + control_variate(
-            self._control_variate, held, self._open[t], close, self._forecast[t - 1], self._capital
-        )
+        reward = (equity - equity_before) / self._capital
+        if self._control_variate:  # training only; the call is skipped on the evaluation path
+            reward += control_variate(
+                self._control_variate,
+                held,
+                self._open[t],
+                close,
+                self._forecast[t - 1],
+                self._capital,
+            )
         return reward, step_cost, traded, terminated
 
     def _target_exposure(self, action: Any) -> float:
@@ -230,14 +237,11 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
         cost = fill_cost(quantity, price, volume, *self._rates)
         self.portfolio.fill(quantity, price, cost)
         self._n_trades += 1
-        # The step's traded notional and cost parts, for reports only (``cost`` is what is
-        # charged); _info reports and clears them.
-        commission, spread, impact = fill_cost_parts(quantity, price, volume, *self._part_rates)
+        # The session's traded notional and shares; fill_totals derives the cost parts.
         totals = self._fill_totals
-        totals[0] += abs(quantity) * price
-        totals[1] += commission
-        totals[2] += spread
-        totals[3] += impact
+        size = abs(quantity)
+        totals[0] += size * price
+        totals[1] += size
         return cost
 
     # -- observation and info ----------------------------------------------------------------
@@ -257,12 +261,7 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
 
     def _info(self, price: float, step_cost: float, traded: bool) -> dict[str, Any]:
         portfolio = self.portfolio
-        # This step's fills as _fill summed them; cleared so the next step starts from zero.
-        notional, commission, spread, impact = self._fill_totals
-        self._fill_totals = [0.0, 0.0, 0.0, 0.0]
         return {
-            "traded_notional": notional,
-            "cost_parts": {"commission": commission, "spread": spread, "impact": impact},
             "equity": self._equity,
             "cash": portfolio.cash,
             "position": portfolio.position,
@@ -279,6 +278,25 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
     def session(self) -> Session:
         """The session being played."""
         return self.book.sessions[self._session_index]
+
+    @property
+    def fill_totals(self) -> dict[str, float]:
+        """This session's traded notional and its costs by kind so far (currency).
+
+        Commission and spread are linear in notional (and shares), so they are derived from the
+        session's sums; impact is the rest of what the cost model charged.
+        """
+        notional, shares = self._fill_totals
+        commission_rate, spread_rate, per_share = self._part_rates
+        commission = notional * commission_rate + shares * per_share
+        spread = notional * spread_rate
+        impact = max(self.portfolio.costs_paid - commission - spread, 0.0)
+        return {
+            "traded_notional": notional,
+            "commission": commission,
+            "spread": spread,
+            "impact": impact,
+        }
 
     @property
     def bar_index(self) -> int:

@@ -129,20 +129,17 @@ def play_session(env: IntradayTradingEnv, policy: EnvPolicy, session_index: int)
     """Play ``policy`` through one session from its first bar to the forced close."""
     observation, info = env.reset(options={"session_index": session_index})
     capital = env.config.initial_capital
-    reward_sum = max_drawdown = notional = exposure_sum = 0.0
-    parts = {"commission": 0.0, "spread": 0.0, "impact": 0.0}
+    reward_sum = max_drawdown = exposure_sum = 0.0
     n_steps = 0
     terminated = False
     while not terminated:
         observation, reward, terminated, _, info = env.step(policy.act(observation, env))
         reward_sum += float(reward)
         max_drawdown = max(max_drawdown, info["drawdown"])
-        notional += info["traded_notional"]
-        for kind, paid in info["cost_parts"].items():
-            parts[kind] += paid
         equity = info["equity"] if info["equity"] > 0 else capital
         exposure_sum += abs(info["position"] * info["price"]) / equity
         n_steps += 1
+    fills = env.fill_totals
     return EpisodeResult(
         session_index=session_index,
         net_pnl=info["equity"] - capital,
@@ -150,10 +147,10 @@ def play_session(env: IntradayTradingEnv, policy: EnvPolicy, session_index: int)
         n_trades=info["n_trades"],
         max_drawdown=max_drawdown,
         reward_sum=reward_sum,
-        traded_notional=notional,
-        commission=parts["commission"],
-        spread=parts["spread"],
-        impact=parts["impact"],
+        traded_notional=fills["traded_notional"],
+        commission=fills["commission"],
+        spread=fills["spread"],
+        impact=fills["impact"],
         mean_abs_exposure=exposure_sum / n_steps if n_steps else 0.0,
     )
 
