@@ -58,8 +58,9 @@ def make_bar(
 def make_request(
     quantity: float, price: float = 100.0, symbol: str = SYMBOL, **fields: object
 ) -> TradeRequest:
-    """A market order request (fields override)."""
-    return TradeRequest(START_NS, symbol, quantity, price, **fields)  # type: ignore[arg-type]
+    """A market order request stamped ``START_NS`` (fields override)."""
+    ts_ns = fields.pop("ts_ns", START_NS)
+    return TradeRequest(ts_ns, symbol, quantity, price, **fields)  # type: ignore[arg-type]
 
 
 def fill_all(
@@ -100,10 +101,11 @@ class Kit:
     def bar(self, price: float = 100.0, volume: float = 100_000.0, symbol: str = SYMBOL) -> Bar:
         return make_bar(self.clock, price, volume, symbol)
 
-    @staticmethod
     def request(
-        quantity: float, price: float = 100.0, symbol: str = SYMBOL, **fields: object
+        self, quantity: float, price: float = 100.0, symbol: str = SYMBOL, **fields: object
     ) -> TradeRequest:
+        """A market order request stamped with the clock's time now (fields override)."""
+        fields.setdefault("ts_ns", self.clock.now_ns)
         return make_request(quantity, price, symbol, **fields)
 
     def engine(self, policy: RiskPolicy | None = None, price: float = 100.0) -> RiskAgentV2:

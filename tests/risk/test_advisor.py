@@ -93,7 +93,7 @@ def test_reset_starts_a_new_episode_and_backwards_time_starts_a_session():
 
 def test_assess_reports_what_the_engine_would_do():
     advisor = ProductionRiskAdvisor()
-    metrics = advisor.assess(_state(0), TradeRequest(0, "SYN", 10_000.0, 100.0))
+    metrics = advisor.assess(_state(0), TradeRequest(START, "SYN", 10_000.0, 100.0))
     assert metrics["risk/action"] >= 3.0
     assert metrics["risk/allowed_fraction"] == 0.0
 

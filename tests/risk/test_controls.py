@@ -8,6 +8,9 @@ from intraday_rl.risk import Fill, ReasonCode, RiskAction, RiskAgentV2, TradingS
 from intraday_rl.shared.types import TradeRequest
 
 EPS = 1e-6  # shares
+# Lots fine enough that limit + EPS is a whole number of lots: these tests probe the limits'
+# comparisons, not the lot rule (test_engine.py covers that).
+FINE_LOTS = {"lot_size": 1e-9}
 
 
 def _decide(engine: RiskAgentV2, request: TradeRequest):
@@ -41,14 +44,16 @@ QUANTITY_BOUNDARIES = [
 def test_quantity_limit_passes_at_the_limit_and_blocks_above(
     kit, clock, limits, code, ok, too_much
 ):
-    policy = kit.policy(limits=limits, actions={code: "BLOCK"})
+    policy = kit.policy(limits=limits, actions={code: "BLOCK"}, models=FINE_LOTS)
     _assert_allowed(_decide(kit.engine(policy), kit.request(ok)))
     _assert_denied(_decide(kit.engine(policy), kit.request(too_much)), ReasonCode[code])
 
 
 def test_bar_participation_boundary(kit, clock):
     policy = kit.policy(
-        limits={"max_bar_participation": 0.25}, actions={"BAR_PARTICIPATION": "BLOCK"}
+        limits={"max_bar_participation": 0.25},
+        actions={"BAR_PARTICIPATION": "BLOCK"},
+        models=FINE_LOTS,
     )
     for quantity, allowed in ((500.0, True), (500.0 + EPS, False)):
         engine = RiskAgentV2(policy, clock=clock)
@@ -64,6 +69,7 @@ def test_adv_participation_boundary_counts_the_session_so_far(kit, clock):
     policy = kit.policy(
         limits={"max_adv_participation": 0.1},
         actions={"ADV_PARTICIPATION": "BLOCK"},
+        models=FINE_LOTS,
         symbols={kit.SYMBOL: {"adv_shares": 5_000.0}},
     )
     engine = kit.engine(policy)
@@ -90,6 +96,7 @@ def test_concentration_boundary_across_symbols(kit, clock):
     policy = kit.policy(
         limits={"max_concentration": 0.5, "concentration_min_gross": 0.0},
         actions={"CONCENTRATION": "BLOCK"},
+        models=FINE_LOTS,
         symbols={kit.SYMBOL: {}, "ABC": {}},
     )
     for quantity, allowed in ((500.0, True), (500.0 + EPS, False)):
@@ -115,7 +122,7 @@ def test_var_and_cvar_boundaries(kit, clock, code, key):
     else:  # VaR stays just below its own limit
         var_limit = at_limit * limits.var_multiplier / limits.cvar_multiplier * (1 + 1e-6)
         overrides = {"max_var": var_limit, key: at_limit}
-    policy = kit.policy(limits=overrides, actions={code: "BLOCK"})
+    policy = kit.policy(limits=overrides, actions={code: "BLOCK"}, models=FINE_LOTS)
     _assert_allowed(_decide(kit.engine(policy), kit.request(500.0)))
     _assert_denied(_decide(kit.engine(policy), kit.request(500.0 * (1 + 1e-9))), ReasonCode[code])
 

@@ -236,7 +236,7 @@ def test_evaluate_with_a_snapshot_and_a_request(kit):
         0.0,
         1.0,
     )
-    metrics = engine.evaluate(state, TradeRequest(0, "SYN", 10.0, 100.0))
+    metrics = engine.evaluate(state, TradeRequest(kit.clock.now_ns, "SYN", 10.0, 100.0))
     assert metrics["risk/action"] == 0.0
     assert metrics["risk/allowed_fraction"] == 1.0
     assert metrics["risk/gross_exposure"] == 50_000.0

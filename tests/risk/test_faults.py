@@ -1,11 +1,13 @@
 """Fault injection: calculators, the price source and the clock that raise or return None."""
 
+import math
 from collections import deque
 
 import pytest
 
-from intraday_rl.risk import ReasonCode, RiskAction, RiskAgentV2
+from intraday_rl.risk import Fill, ReasonCode, RiskAction, RiskAgentV2
 from intraday_rl.risk import explain as explain_module
+from intraday_rl.shared.types import PortfolioState
 
 
 class RaisingCalculator:
@@ -130,15 +132,76 @@ def test_a_broken_clock_blocks(kit, result):
     assert ReasonCode.CLOCK_FAULT in decision.reason_codes
 
 
-def test_a_bad_fill_faults_the_engine_until_rearmed(kit, engine):
-    from intraday_rl.risk import Fill
-
+def test_a_bad_fill_blocks_every_order_until_rearmed(kit, engine):
     engine.update(Fill(kit.clock.now_ns, "SYN", float("nan"), 100.0))
     decision = engine.evaluate_and_enforce(kit.request(10.0))
-    assert ReasonCode.CALCULATOR_FAULT in decision.reason_codes
+    assert decision.reason_codes == (ReasonCode.BAD_FILL,)
+    assert decision.action == RiskAction.BLOCK
     assert engine.metrics["risk/fault"] == 1.0
     engine.rearm("ops", "bad fill corrected")
     assert engine.evaluate_and_enforce(kit.request(10.0)).action == RiskAction.ALLOW
+
+
+ABSURD_FILLS = [
+    pytest.param({"quantity": 1e200}, id="quantity-1e200"),
+    pytest.param({"quantity": -1.0000001e12}, id="quantity-beyond-1e12"),
+    pytest.param({"quantity": math.inf}, id="quantity-inf"),
+    pytest.param({"quantity": 0.0}, id="quantity-0"),
+    pytest.param({"price": 0.0}, id="price-0"),
+    pytest.param({"price": -100.0}, id="price-negative"),
+    pytest.param({"price": math.nan}, id="price-nan"),
+    pytest.param({"price": 2e12}, id="price-beyond-1e12"),
+    pytest.param({"quantity": 1e9, "price": 1e5}, id="notional-beyond-1e13"),
+    pytest.param({"cost": -1.0}, id="cost-negative"),
+    pytest.param({"cost": 1e14}, id="cost-beyond-1e13"),
+    pytest.param({"ts_ns": -1}, id="ts-negative"),
+]
+
+
+@pytest.mark.parametrize("fields", ABSURD_FILLS)
+def test_an_absurd_fill_is_refused_and_blocks_until_a_snapshot_resyncs(kit, engine, fields):
+    values = {"ts_ns": kit.clock.now_ns, "symbol": "SYN", "quantity": 10.0, "price": 100.0}
+    values.update(fields)
+    equity = engine.metrics["risk/equity"]
+    engine.update(Fill(**values))
+    assert engine.position("SYN") == 0.0
+    assert engine.metrics["risk/equity"] == equity  # nothing of it was booked
+    decision = engine.evaluate_and_enforce(kit.request(10.0))
+    assert decision.reason_codes == (ReasonCode.BAD_FILL,)
+    assert decision.action == RiskAction.BLOCK
+    assert "symbol='SYN'" in decision.evidence[0]
+    engine.update(_snapshot(kit.clock.now_ns, cash=90_000.0, position=100.0))
+    assert engine.evaluate_and_enforce(kit.request(10.0)).action == RiskAction.ALLOW
+
+
+def _snapshot(ts_ns: int, cash: float, position: float, price: float = 100.0) -> PortfolioState:
+    equity = cash + position * price
+    return PortfolioState(
+        ts_ns, "SYN", price, cash, position, equity, 100_000.0, equity, 0.0, 0.0, 0.0, 1.0
+    )
+
+
+def test_a_snapshot_resynchronizes_equity_after_a_huge_fill(kit, engine):
+    # Red team: a fill of 1e200 shares left the running equity $48k off, even after a
+    # corrective snapshot. Now the fill is refused; a huge but sane fill still rounds the
+    # running sums, and the next snapshot re-sums them exactly.
+    engine.update(Fill(kit.clock.now_ns, "SYN", 1e200, 100.0))
+    engine.update(Fill(kit.clock.now_ns, "SYN", 9.9e10, 100.0))  # 9.9e12 notional
+    engine.update(Fill(kit.clock.now_ns, "SYN", -9.9e10 + 7.0, 100.0))
+    kit.clock.advance(1)
+    engine.update(_snapshot(kit.clock.now_ns, cash=99_123.25, position=7.0, price=100.1))
+    assert engine.metrics["risk/equity"] == 99_123.25 + 7.0 * 100.1
+    assert engine._account.gross == 7.0 * 100.1
+    # Orders flow again (the session's huge turnover still counts against its limit).
+    assert engine.assess(kit.request(10.0, 100.1)).reason_codes == (ReasonCode.TURNOVER,)
+
+
+def test_a_snapshot_of_another_symbol_does_not_clear_a_bad_fill(kit):
+    engine = kit.engine(kit.policy(symbols={"SYN": {}, "ABC": {}}))
+    engine.update(kit.bar(symbol="ABC"))
+    engine.update(Fill(kit.clock.now_ns, "ABC", math.nan, 100.0))
+    engine.update(_snapshot(kit.clock.now_ns, cash=100_000.0, position=0.0))  # SYN
+    assert ReasonCode.BAD_FILL in engine.assess(kit.request(10.0)).reason_codes
 
 
 class _RaisingTimes(deque):

@@ -42,7 +42,8 @@ def test_runaway_buy_loop_is_halted_before_gross_exposure_passes_its_limit(kit, 
     # Nothing but a human brings it back.
     kit.clock.advance(3_600)
     engine.update(kit.bar())
-    assert engine.assess(TradeRequest(0, "SYN", 1.0, 100.0)).allowed_quantity == 0.0
+    halted = engine.assess(TradeRequest(kit.clock.now_ns, "SYN", 1.0, 100.0))
+    assert halted.reason_codes == (ReasonCode.TRADING_HALTED,)
 
 
 def test_runaway_loop_with_varying_sizes_never_passes_gross_or_position_limits(kit):

@@ -16,8 +16,10 @@ SETTINGS = settings(
 )
 
 symbols = st.sampled_from(SYMBOLS)
-quantities = st.floats(min_value=1.0, max_value=900.0).map(round) | st.floats(
-    min_value=0.5, max_value=900.0
+whole_quantities = st.integers(min_value=1, max_value=900).map(float)
+# Mostly whole lots (the shipped lot is 1 share); some odd lots, which are refused.
+quantities = st.one_of(
+    whole_quantities, whole_quantities, st.floats(min_value=0.5, max_value=900.0)
 )
 signed_quantities = st.builds(lambda q, side: q * side, quantities, st.sampled_from([-1.0, 1.0]))
 prices = st.floats(min_value=60.0, max_value=140.0)
@@ -129,7 +131,8 @@ def test_tightening_a_limit_never_approves_more(
             engine.update(Bar(kit.clock.now_ns, traded, price, price, price, price, 5_000.0))
             engine.update(Fill(kit.clock.now_ns, traded, size, price))
         price = engine._books[symbol].price * (1 + offset * 1e-4)
-        allowed.append(engine.assess(TradeRequest(0, symbol, quantity, price)).allowed_quantity)
+        request = TradeRequest(kit.clock.now_ns, symbol, quantity, price)
+        allowed.append(engine.assess(request).allowed_quantity)
     assert abs(allowed[1]) <= abs(allowed[0])
 
 
@@ -150,7 +153,7 @@ def test_reducing_never_increases_the_absolute_position(kit, start, orders):
         before = engine.position("SYN")
         kit.clock.advance(2)
         decision = engine.evaluate_and_enforce(
-            TradeRequest(0, "SYN", quantity, 100.0, client_order_id=f"r{index}")
+            TradeRequest(kit.clock.now_ns, "SYN", quantity, 100.0, client_order_id=f"r{index}")
         )
         if decision.allowed_quantity:
             engine.update(
@@ -176,7 +179,8 @@ def test_halted_approves_nothing(kit, ops, orders, by_kill_switch):
         engine.set_trading_state(TradingState.HALTED, "tester")
     for symbol, quantity in orders:
         kit.clock.advance(1)
-        decision = engine.evaluate_and_enforce(TradeRequest(0, symbol, quantity, 100.0))
+        request = TradeRequest(kit.clock.now_ns, symbol, quantity, 100.0)
+        decision = engine.evaluate_and_enforce(request)
         assert decision.allowed_quantity == 0.0
         assert decision.action >= RiskAction.BLOCK
         assert decision.reason_codes
@@ -197,8 +201,8 @@ def test_same_state_and_request_give_the_same_decision(kit, ops):
                 for d in kit.run(engine, ops, clock=clock)
             ]
         )
-        assert engine.assess(TradeRequest(0, "SYN", 10.0, 100.0)) == engine.assess(
-            TradeRequest(0, "SYN", 10.0, 100.0)
+        assert engine.assess(TradeRequest(clock.now_ns, "SYN", 10.0, 100.0)) == engine.assess(
+            TradeRequest(clock.now_ns, "SYN", 10.0, 100.0)
         )
     assert runs[0] == runs[1]
 
@@ -219,7 +223,8 @@ bad_prices = bad_numbers | huge | st.floats(max_value=0.0, allow_infinity=True)
 def test_nan_inf_negative_and_huge_inputs_are_denied(kit, field_value, symbol):
     field, value = field_value
     engine = _engine(kit)
-    fields = {"ts_ns": 0, "symbol": symbol, "quantity": 10.0, "reference_price": 100.0}
+    fields = {"ts_ns": kit.clock.now_ns, "symbol": symbol, "quantity": 10.0}
+    fields["reference_price"] = 100.0
     if field == "limit_price":
         fields.update(order_type="limit", limit_price=value)
     else:
@@ -236,8 +241,8 @@ def test_the_fast_screen_never_allows_what_a_check_denies(kit, ops, symbol, quan
     engine = _engine(kit)
     kit.run(engine, ops)
     book = engine._books[symbol]
-    request = TradeRequest(0, symbol, quantity, book.price * (1 + offset * 1e-4))
     now = kit.clock.now_ns
+    request = TradeRequest(now, symbol, quantity, book.price * (1 + offset * 1e-4))
     if engine._fast_ok and passes_screen(
         request, now, book, engine._account, engine._limits, book.price, engine._seen_order_ids
     ):

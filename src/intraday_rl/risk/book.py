@@ -20,7 +20,7 @@ from intraday_rl.risk.calculators import (
     RunningSum,
     WindowCounter,
 )
-from intraday_rl.risk.limits import INF, CompiledLimits, SymbolLimits
+from intraday_rl.risk.limits import INF, MAX_SANE_NOTIONAL, CompiledLimits, SymbolLimits
 
 # Exact re-summation of the account-wide sums after this many incremental changes.
 RESUM_EVERY = 4096
@@ -98,7 +98,7 @@ class SymbolBook:
         self.c_gross = self.c_net = self.c_gross_worst = self.c_working = 0.0
         self.c_net_long = self.c_net_short = self.c_var_worst = self.c_var_positions = 0.0
         self.max_bar_quantity = INF
-        self.max_order_notional = self.limits.max_order_notional
+        self.max_order_notional = min(self.limits.max_order_notional, MAX_SANE_NOTIONAL)
         self.max_position = self.limits.max_position
         self.screen_quantity_cap = self.limits.screen_max_quantity
         self.adv_cap_quantity = INF
@@ -138,7 +138,8 @@ class SymbolBook:
         """
         self.check_calculators()
         symbol_limits = self.limits
-        self.max_order_notional = symbol_limits.max_order_notional
+        # The screen's notional cap: the limit, or the sanity bound when it is off or above it.
+        self.max_order_notional = min(symbol_limits.max_order_notional, MAX_SANE_NOTIONAL)
         self.max_position = symbol_limits.max_position
         self.sigma = self.volatility.volatility
         self.volatility_ok = self.sigma * math.sqrt(limits.bars_per_year) <= limits.max_volatility

@@ -77,10 +77,11 @@ def make_breach(
     clip: float,
     evidence: str,
 ) -> Breach:
-    # ``clip`` is the largest |quantity| that fits a clippable limit; others REDUCE to the
-    # risk-reducing part.
+    # ``clip`` is the largest |quantity| that fits a clippable limit at REDUCE; a LIQUIDATE, and
+    # any other code, lets only the risk-reducing part go (0 from flat), never a clipped order
+    # that still adds risk.
     action = limits.actions[code]
-    if code in CLIPPABLE_CODES:
+    if code in CLIPPABLE_CODES and action != RiskAction.LIQUIDATE:
         allowed = math.copysign(max(0.0, min(clip, abs(request.quantity))), request.quantity)
     else:
         allowed = reducing_part(state.book, request.quantity)

@@ -27,6 +27,7 @@ class ReasonCode(StrEnum):
     CLOCK_FAULT = "CLOCK_FAULT"
     PRICE_SOURCE_FAULT = "PRICE_SOURCE_FAULT"
     CALCULATOR_FAULT = "CALCULATOR_FAULT"
+    BAD_FILL = "BAD_FILL"
     # Trading state: set by earlier decisions or by an operator.
     KILL_SWITCH = "KILL_SWITCH"
     TRADING_HALTED = "TRADING_HALTED"
@@ -79,6 +80,7 @@ FIXED_CODES: Final = frozenset(
         ReasonCode.CLOCK_FAULT,
         ReasonCode.PRICE_SOURCE_FAULT,
         ReasonCode.CALCULATOR_FAULT,
+        ReasonCode.BAD_FILL,
         ReasonCode.KILL_SWITCH,
         ReasonCode.TRADING_HALTED,
         ReasonCode.REDUCE_ONLY,

@@ -103,6 +103,11 @@ class RiskLimits(FrozenConfig):
     max_data_age_s: PositiveLimit = Field(
         180.0, description="Orders are refused when the symbol's last data is older, seconds."
     )
+    max_request_skew_s: PositiveLimit = Field(
+        5.0,
+        description="A request whose ts_ns is further than this from the engine's clock (earlier "
+        "or later) is refused as INVALID_REQUEST, seconds.",
+    )
     duplicate_window_s: float | None = Field(
         1.0,
         gt=0.0,
@@ -145,7 +150,11 @@ class RiskModelConfig(FrozenConfig):
         description="A gap this long between data timestamps starts a new session.",
     )
     lot_size: float = Field(
-        1.0, gt=0.0, allow_inf_nan=False, description="REDUCE cuts orders to whole lots."
+        1.0,
+        gt=0.0,
+        allow_inf_nan=False,
+        description="Shares per lot: a request must be a whole number of lots (at least one) "
+        "and every approved quantity is one.",
     )
 
 

@@ -123,6 +123,7 @@ class RiskAgentV2(EventIntake, OperatorControls):
         self._working: events.WorkingOrders = {}
         self._seen_order_ids: set[str] = set()
         self._faulted = False
+        self._bad_fills: dict[str, str] = {}
         self._allow_cache: dict[float, RiskDecision] = {}
         self.n_approved = self.n_denied = 0
         for book in self._books.values():
@@ -175,8 +176,9 @@ class RiskAgentV2(EventIntake, OperatorControls):
                 inputs = capture_inputs(self._account, self._books.values())
                 level = _STATE_LEVEL[self._trading_state]
                 settings = self._policy.penalty
+                faulted = self._faulted or bool(self._bad_fills)
                 snapshot = MetricsSnapshot(
-                    inputs, self._limits, settings, self._faulted, level, self._kill_switch
+                    inputs, self._limits, settings, faulted, level, self._kill_switch
                 )
             except Exception:
                 return self._metrics_failed()
@@ -200,7 +202,11 @@ class RiskAgentV2(EventIntake, OperatorControls):
             self._faulted = True
             clear = False
         self._fast_ok = (
-            clear and self._trading_state is _ACTIVE and not self._kill_switch and not self._faulted
+            clear
+            and self._trading_state is _ACTIVE
+            and not self._kill_switch
+            and not self._faulted
+            and not self._bad_fills
         )
         self._metrics_snapshot = None
 
@@ -373,6 +379,8 @@ class RiskAgentV2(EventIntake, OperatorControls):
         breaches = gate_breaches(request, now, book, reference, self._limits)
         if self._faulted:
             breaches.append(fixed(ReasonCode.CALCULATOR_FAULT, "engine=faulted"))
+        for problem in self._bad_fills.values():
+            breaches.append(fixed(ReasonCode.BAD_FILL, problem))
         if book is not None and not (breaches and any(b.code in REQUEST_CODES for b in breaches)):
             trading = self._trading_state
             breaches += state_gate(request, book, trading, self._kill_switch, self._limits)

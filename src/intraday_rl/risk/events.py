@@ -11,7 +11,12 @@ from __future__ import annotations
 import math
 
 from intraday_rl.risk.book import AccountBook, SymbolBook
-from intraday_rl.risk.limits import CompiledLimits
+from intraday_rl.risk.limits import (
+    MAX_SANE_NOTIONAL,
+    MAX_SANE_PRICE,
+    MAX_SANE_QUANTITY,
+    CompiledLimits,
+)
 from intraday_rl.shared.types import (
     Bar,
     Fill,
@@ -91,11 +96,32 @@ def _release(book: SymbolBook, quantity: float) -> None:
         book.working_sell = max(0.0, book.working_sell + quantity)
 
 
+def fill_problem(fill: Fill) -> str | None:
+    """What makes ``fill`` absurd (``key=value`` evidence), or None when it is sane.
+
+    A fill is range-checked as a request is: 0 < |quantity| <= 1e12, 0 < price <= 1e12,
+    |quantity| x price <= 1e13, 0 <= cost <= 1e13, all finite, and ``ts_ns`` an int >= 0.
+    """
+    quantity, price, cost = fill.quantity, fill.price, fill.cost
+    evidence = f"symbol={fill.symbol!r} quantity={quantity!r} price={price!r} cost={cost!r}"
+    if not _finite(quantity, price, cost):
+        return evidence
+    if type(fill.ts_ns) is not int or fill.ts_ns < 0:
+        return f"{evidence} ts_ns={fill.ts_ns!r}"
+    magnitude = abs(quantity)
+    if not (
+        0.0 < magnitude <= MAX_SANE_QUANTITY
+        and 0.0 < price <= MAX_SANE_PRICE
+        and magnitude * price <= MAX_SANE_NOTIONAL
+        and 0.0 <= cost <= MAX_SANE_NOTIONAL
+    ):
+        return evidence
+    return None
+
+
 def fill_is_valid(fill: Fill) -> bool:
-    """True when quantity is finite and not 0, price finite and > 0, cost finite and >= 0."""
-    if not _finite(fill.quantity, fill.price, fill.cost) or type(fill.ts_ns) is not int:
-        return False
-    return fill.quantity != 0.0 and fill.price > 0.0 and fill.cost >= 0.0
+    """True when :func:`fill_problem` finds nothing wrong with ``fill``."""
+    return fill_problem(fill) is None
 
 
 def apply_fill(book: SymbolBook, account: AccountBook, fill: Fill, working: WorkingOrders) -> bool:
@@ -144,7 +170,11 @@ def apply_order_event(
 
 
 def snapshot_is_valid(state: PortfolioState) -> bool:
-    """True when every number of a portfolio snapshot is finite and prices/capital are > 0."""
+    """True when every number of a portfolio snapshot is finite and in range.
+
+    Prices and capital > 0; price and |position| within the request ranges (1e12), the
+    position's notional and |cash| within 1e13.
+    """
     numbers = (
         state.price,
         state.cash,
@@ -155,14 +185,22 @@ def snapshot_is_valid(state: PortfolioState) -> bool:
     )
     if not _finite(*numbers) or type(state.ts_ns) is not int or state.ts_ns < 0:
         return False
-    return state.price > 0.0 and state.initial_capital > 0.0
+    magnitude = abs(state.position)
+    return (
+        0.0 < state.price <= MAX_SANE_PRICE
+        and state.initial_capital > 0.0
+        and magnitude <= MAX_SANE_QUANTITY
+        and magnitude * state.price <= MAX_SANE_NOTIONAL
+        and abs(state.cash) <= MAX_SANE_NOTIONAL
+    )
 
 
 def apply_snapshot(book: SymbolBook, account: AccountBook, state: PortfolioState) -> bool:
     """Fold an env's :class:`PortfolioState` in: it is authoritative for cash and position.
 
     The position change since the last snapshot counts as traded notional (turnover). A snapshot
-    older than the symbol's last data is ignored.
+    older than the symbol's last data is ignored. The caller re-sums the account-wide sums
+    exactly afterwards (:meth:`AccountBook.resum`): a snapshot resynchronizes everything.
     """
     if not snapshot_is_valid(state):
         book.data_fault = True

@@ -42,7 +42,14 @@ from intraday_rl.risk.exposure import (
     check_net_exposure,
     check_var,
 )
-from intraday_rl.risk.limits import MAX_SANE_PRICE, MAX_SANE_QUANTITY, CompiledLimits
+from intraday_rl.risk.limits import (
+    LOT_TOLERANCE,
+    MAX_SANE_NOTIONAL,
+    MAX_SANE_PRICE,
+    MAX_SANE_QUANTITY,
+    CompiledLimits,
+    is_whole_lots,
+)
 from intraday_rl.shared.types import RiskAction, TradeRequest
 
 ORDER_TYPES = ("market", "limit")
@@ -195,11 +202,12 @@ def _well_formed(request: TradeRequest) -> bool:
     if not (0.0 < magnitude <= MAX_SANE_QUANTITY and 0.0 < price <= MAX_SANE_PRICE):
         return False
     if limit_price is None:
-        return order_type == "market"
+        return order_type == "market" and magnitude * price <= MAX_SANE_NOTIONAL
     return (
         type(limit_price) is float
         and 0.0 < limit_price <= MAX_SANE_PRICE
         and (order_type == "limit")
+        and magnitude * limit_price <= MAX_SANE_NOTIONAL
     )
 
 
@@ -231,6 +239,30 @@ def validate_request(request: object) -> list[Breach]:
     for name, price in prices:
         if not _is_real(price) or not 0.0 < price <= MAX_SANE_PRICE:
             found.append(fixed(ReasonCode.INVALID_PRICE, f"{name}={price!r}"))
+    if not found:  # each number is sane on its own; their product may not be
+        notional = abs(quantity) * prices[-1][1]
+        if not notional <= MAX_SANE_NOTIONAL:
+            evidence = f"notional={notional:.6g} limit={MAX_SANE_NOTIONAL:.6g}"
+            found.append(fixed(ReasonCode.INVALID_QUANTITY, evidence))
+    return found
+
+
+def check_request_fit(request: TradeRequest, now_ns: int, limits: CompiledLimits) -> list[Breach]:
+    """INVALID_REQUEST / INVALID_QUANTITY for a well-formed request that the policy cannot take.
+
+    Its ``ts_ns`` must be within ``limits.max_request_skew_s`` of the engine's clock (a stale
+    order intent, or a clock out of step), and its quantity a whole number of lots, at least one
+    (dust and odd lots are erroneous orders).
+    """
+    found = []
+    ts_ns, skew_ns = request.ts_ns, limits.request_skew_ns
+    if not -skew_ns <= ts_ns - now_ns <= skew_ns:
+        evidence = f"ts_ns={ts_ns} now_ns={now_ns} skew_s={(ts_ns - now_ns) / 1e9:.6g}"
+        evidence += f" limit_s={skew_ns / 1e9:g}"
+        found.append(fixed(ReasonCode.INVALID_REQUEST, evidence))
+    if not is_whole_lots(abs(request.quantity), limits.lot_size):
+        evidence = f"quantity={request.quantity!r} lot_size={limits.lot_size}"
+        found.append(fixed(ReasonCode.INVALID_QUANTITY, evidence))
     return found
 
 
@@ -241,7 +273,9 @@ def gate_breaches(
     reference: object,
     limits: CompiledLimits,
 ) -> list[Breach]:
-    """Clock, request, symbol and market-data gates; any of them ends the decision.
+    """Clock, request (timestamp skew and whole lots included), symbol and market-data gates.
+
+    Any of them ends the decision.
 
     ``reference`` is what the engine's price source returned, or the book's price when the
     engine has no price source.
@@ -249,6 +283,9 @@ def gate_breaches(
     found = validate_request(request)
     if not isinstance(now_ns, int) or isinstance(now_ns, bool) or now_ns < 0:
         return [fixed(ReasonCode.CLOCK_FAULT, f"now_ns={now_ns!r}"), *found]
+    if found:
+        return found
+    found = check_request_fit(request, now_ns, limits)
     if found:
         return found
     if book is None or not book.listed:
@@ -322,8 +359,17 @@ def control_breaches(
 
 
 def floor_to_lot(quantity: float, lot_size: float) -> float:
-    """Cut ``quantity`` towards 0 to a whole number of lots."""
-    return math.copysign(math.floor(abs(quantity) / lot_size) * lot_size, quantity)
+    """Cut ``quantity`` towards 0 to a whole number of lots (never above ``|quantity|``).
+
+    A quantity within rounding of a whole number of lots keeps it (0.3 is 3 lots of 0.1).
+
+    >>> floor_to_lot(-250.5, 10.0), floor_to_lot(0.3, 0.1), floor_to_lot(0.5, 1.0)
+    (-250.0, 0.3, 0.0)
+    """
+    magnitude = abs(quantity)
+    lots = magnitude / lot_size
+    whole = min(math.floor(lots + LOT_TOLERANCE * lots) * lot_size, magnitude)
+    return math.copysign(whole, quantity)
 
 
 def combine(

@@ -29,6 +29,8 @@ class EventIntake:
     _seen_order_ids: set[str]
     _faulted: bool
     _fast_ok: bool
+    # symbol -> evidence of a refused fill, until a snapshot of the symbol (or a re-arm)
+    _bad_fills: dict[str, str]
 
     def _refresh_account(self) -> None:
         raise NotImplementedError
@@ -46,9 +48,11 @@ class EventIntake:
     def update(self, event: RiskEvent) -> None:
         """Fold a bar, fill, order event or portfolio snapshot into the books (O(1)).
 
-        A bad event (NaN, inf, negative price...) is refused and fails the engine closed for that
-        symbol (BAD_MARKET_DATA) or the account (CALCULATOR_FAULT for a bad fill) until good data
-        or a re-arm; an exception inside a calculator faults the engine the same way.
+        A bad event (NaN, inf, negative price...) is refused and fails the engine closed: a bad
+        bar or snapshot for its symbol (BAD_MARKET_DATA) until good data; an absurd fill (NaN,
+        inf, price <= 0, quantity or notional beyond the request ranges) for every order
+        (BAD_FILL) until a portfolio snapshot of its symbol resynchronizes cash and position, or
+        a re-arm; an exception inside a calculator (CALCULATOR_FAULT) until a re-arm.
         """
         try:
             self._apply(event)
@@ -63,15 +67,13 @@ class EventIntake:
             events.apply_bar(book, self._account, event)
         elif isinstance(event, PortfolioState):
             book = self._book_for(event.symbol)
-            rolled = self._roll_if_new_session(event.ts_ns)
-            if events.apply_snapshot(book, self._account, event) and rolled:
-                self._account.day_start_equity = self._account.equity
-                self._account.intraday.reset(self._account.equity)
+            self._apply_snapshot(book, event)
         elif isinstance(event, Fill):
             book = self._book_for(event.symbol)
             if not events.apply_fill(book, self._account, event, self._working):
-                logger.error("refused fill %r; refusing orders until re-armed", event)
-                self._faulted = True
+                problem = events.fill_problem(event) or "refused"
+                logger.error("risk: refused fill (%s); refusing orders until a snapshot", problem)
+                self._bad_fills[event.symbol] = problem
         elif isinstance(event, OrderEvent):
             book = self._book_for(event.symbol)
             if not events.apply_order_event(book, self._account, event, self._working):
@@ -85,6 +87,22 @@ class EventIntake:
         # inside an approval (the screen reads its length; counts are unchanged).
         self._account.orders.trim()
         self._refresh_account()
+
+    def _apply_snapshot(self, book: SymbolBook, state: PortfolioState) -> None:
+        # The snapshot is authoritative: after it, cash and the symbol's position are its own,
+        # the account-wide sums are re-summed exactly (nothing of an earlier rounding or a huge
+        # fill survives) and a refused fill of the symbol no longer blocks.
+        account = self._account
+        rolled = self._roll_if_new_session(state.ts_ns)
+        current = state.ts_ns >= book.last_data_ns
+        if not events.apply_snapshot(book, account, state):
+            return
+        account.resum(list(self._books.values()))
+        if current:
+            self._bad_fills.pop(book.symbol, None)
+        if rolled:
+            account.day_start_equity = account.equity
+            account.intraday.reset(account.equity)
 
     def _set_fault(self) -> None:
         self._faulted = True

@@ -14,9 +14,25 @@ from intraday_rl.shared.constants import BPS, NS_PER_SECOND
 from intraday_rl.shared.types import RiskAction
 
 INF = math.inf
-# Inputs beyond these are refused whatever the policy says (a control switched off included).
+# Inputs beyond these are refused whatever the policy says (a control switched off included):
+# requests (INVALID_QUANTITY / INVALID_PRICE) and fills (BAD_FILL) alike. The notional bound
+# keeps the running cash and exposure sums exact to about a cent (a float has 53 bits).
 MAX_SANE_QUANTITY = 1e12
 MAX_SANE_PRICE = 1e12
+MAX_SANE_NOTIONAL = 1e13
+# Relative tolerance of "a whole number of lots" (0.3 shares is 3 lots of 0.1 in decimal, not in
+# binary floating point).
+LOT_TOLERANCE = 1e-12
+
+
+def is_whole_lots(magnitude: float, lot_size: float) -> bool:
+    """True when ``magnitude`` (> 0) is a whole number (>= 1) of lots, within rounding.
+
+    >>> is_whole_lots(300.0, 100.0), is_whole_lots(0.3, 0.1), is_whole_lots(1.8e-90, 1.0)
+    (True, True, False)
+    """
+    lots = magnitude / lot_size
+    return lots >= 1.0 - LOT_TOLERANCE and abs(lots - round(lots)) <= LOT_TOLERANCE * lots
 
 
 def _limit(value: float | None) -> float:
@@ -105,6 +121,7 @@ class CompiledLimits:
         "policy_hash",
         "repeat_max",
         "repeat_window_ns",
+        "request_skew_ns",
         "restricted_symbols",
         "session_gap_ns",
         "sqrt_horizon",
@@ -120,7 +137,11 @@ class CompiledLimits:
         self.max_gross_exposure = _limit(limits.max_gross_exposure)
         self.max_net_exposure = _limit(limits.max_net_exposure)
         self.max_leverage = _limit(limits.max_leverage)
-        self.max_concentration = _limit(limits.max_concentration)
+        # One symbol's share of gross exposure is at most 1 by construction: a limit of 1 (the
+        # default) can never be breached, so it is off. Comparing with 1.0 would let rounding
+        # (share = 1 + 1 ulp) fire it.
+        concentration = _limit(limits.max_concentration)
+        self.max_concentration = INF if concentration >= 1.0 else concentration
         self.concentration_min_gross = float(limits.concentration_min_gross)
         self.max_daily_loss = _limit(limits.max_daily_loss)
         self.max_drawdown = _limit(limits.max_drawdown)
@@ -132,6 +153,9 @@ class CompiledLimits:
         self.max_bar_participation = _limit(limits.max_bar_participation)
         self.max_adv_participation = _limit(limits.max_adv_participation)
         self.max_data_age_ns = _seconds_to_ns(limits.max_data_age_s)
+        # Off: any timestamp >= 0 passes (inf compares with every int).
+        skew = limits.max_request_skew_s
+        self.request_skew_ns: float = INF if skew is None else round(skew * NS_PER_SECOND)
         self.duplicate_window_ns = (
             0
             if limits.duplicate_window_s is None

@@ -31,6 +31,7 @@ class OperatorControls:
     _kill_switch: bool
     _liquidation_required: bool
     _faulted: bool
+    _bad_fills: dict[str, str]
     _account: AccountBook
     _books: dict[str, SymbolBook]
 
@@ -64,7 +65,8 @@ class OperatorControls:
         self._refresh_account()
 
     def rearm(self, operator: str, reason: str = "") -> None:
-        """Return to ACTIVE: clear the kill switch, a halt, reduce-only, liquidation and faults.
+        """Return to ACTIVE: clear the kill switch, a halt, reduce-only, liquidation, faults and
+        refused fills (the operator vouches for cash and positions).
 
         Rules whose metrics are still breached fire again on the next order.
         """
@@ -72,6 +74,7 @@ class OperatorControls:
         self._trading_state = TradingState.ACTIVE
         self._liquidation_required = False
         self._faulted = False
+        self._bad_fills.clear()
         self._audit_operator("rearm", operator, reason)
         self._refresh_account()
 

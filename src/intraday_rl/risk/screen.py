@@ -39,8 +39,9 @@ def passes_screen(
         return False
     # abs() without the call; -0.0 stays -0.0, which the next test refuses like 0.0.
     magnitude = quantity if quantity >= 0.0 else -quantity
-    # Order quantity and bar participation caps at once (book.screen_quantity_cap).
-    if not 0.0 < magnitude <= book.screen_quantity_cap:
+    # Order quantity and bar participation caps at once (book.screen_quantity_cap); whole lots
+    # exactly (an odd lot or dust takes the full path, which allows rounding or refuses it).
+    if not 0.0 < magnitude <= book.screen_quantity_cap or magnitude % limits.lot_size:
         return False
     # Request fields: what validate_request checks, strictly typed.
     price = request.reference_price
@@ -67,8 +68,12 @@ def passes_screen(
     # usable data, for a symbol that may not trade and for one too volatile (SymbolBook.refresh).
     if type(now_ns) is not int or not 0 <= now_ns <= book.fresh_until_ns:
         return False
+    skew_ns = limits.request_skew_ns
+    if not -skew_ns <= ts_ns - now_ns <= skew_ns:
+        return False
     if not 0.0 < reference < INF or not abs(price / reference - 1.0) <= limits.collar_fraction:
         return False
+    # book.max_order_notional is at most MAX_SANE_NOTIONAL (SymbolBook.refresh).
     if not magnitude * price <= book.max_order_notional:
         return False
     if (
