@@ -106,23 +106,26 @@ def data_validate(
         str | None, typer.Option(help="Timezone for naive timestamps, e.g. America/New_York.")
     ] = None,
     calendar: Annotated[
-        str, typer.Option(help="Session calendar: us_equities, fx_24h or cme_globex.")
-    ] = "us_equities",
+        str, typer.Option(help="Session calendar: auto, us_equities, fx_24h or cme_globex.")
+    ] = "auto",
     timestamp_format: Annotated[
         str | None, typer.Option(help="strftime format of text timestamps, e.g. %d.%m.%Y %H:%M.")
     ] = None,
 ) -> None:
     """Load and validate an OHLCV file; report what the calendar keeps for training."""
     from intraday_rl.data.config import SessionCalendar
-    from intraday_rl.data.diagnostics import diagnose_sessions
+    from intraday_rl.data.diagnostics import detect_calendar, diagnose_sessions
     from intraday_rl.data.loading import load_ohlcv
 
     try:
-        hours = SessionCalendar.preset(calendar)
+        hours = None if calendar == "auto" else SessionCalendar.preset(calendar)
     except ValueError as error:
         raise _fail(IntradayRLError(f"--calendar: {error}")) from None
     try:
         bars = load_ohlcv(path, default_timezone=timezone, timestamp_format=timestamp_format)
+        if hours is None:
+            calendar, hours = detect_calendar(bars)
+            calendar = f"{calendar} (detected)"
         report = diagnose_sessions(bars, hours)
     except IntradayRLError as error:
         raise _fail(error) from None

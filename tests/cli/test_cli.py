@@ -17,7 +17,10 @@ def test_data_generate_then_validate_round_trips(tmp_path):
     assert out.exists()
     result = runner.invoke(app, ["data", "validate", str(out)])
     assert result.exit_code == 0, result.output
-    assert "1,170 valid bars; calendar us_equities keeps 1,170 in 3 sessions" in result.output
+    assert (
+        "1,170 valid bars; calendar us_equities (detected) keeps 1,170 in 3 sessions"
+        in result.output
+    )
     assert "SYN" in result.output
 
 

@@ -72,3 +72,24 @@ def test_declared_column_names_win_and_unknown_ones_are_named(tmp_path):
     assert loaded["volume"].tolist() == [7.0, 3.0]
     with pytest.raises(DataError, match=r"columns\.volume: no column 'size'"):
         load_ohlcv(path, columns={**names, "volume": "size"})
+
+
+def test_the_calendar_is_detected_from_the_bars():
+    from intraday_rl.data.diagnostics import detect_calendar
+
+    fx = load_ohlcv(EURUSD, default_timezone="UTC", timestamp_format=EURUSD_FORMAT)
+    assert detect_calendar(fx)[0] == "fx_24h"
+    stamps = pd.date_range("2024-01-02 09:30", periods=390, freq="1min", tz="America/New_York")
+    equities = pd.DataFrame({"timestamp": stamps.tz_convert("UTC")})
+    assert detect_calendar(equities)[0] == "us_equities"
+    source = parse_config(
+        DataSourceConfig,
+        {
+            "source": "file",
+            "path": str(EURUSD),
+            "default_timezone": "UTC",
+            "timestamp_format": EURUSD_FORMAT,
+            "calendar": "auto",
+        },
+    )
+    assert len(load_market_data(source).sessions) > 250

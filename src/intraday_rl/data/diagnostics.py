@@ -78,6 +78,29 @@ class SessionReport:
             raise DataError(f"{source}: {self.problem}")
 
 
+REGULAR_HOURS_SHARE: Final = 0.9
+"""``detect_calendar``: US equities when this share of bars opens in 09:30-16:00 New York."""
+ROUND_THE_CLOCK_HOURS: Final = 20
+"""``detect_calendar``: 24-hour FX when bars open in at least this many distinct New York hours."""
+
+
+def detect_calendar(bars: pd.DataFrame) -> tuple[str, SessionCalendar]:
+    """Guess the calendar of canonical ``bars``: its preset name and the calendar.
+
+    US equities when nearly every bar opens in New York's regular hours; 24-hour FX when bars
+    open around the clock; US equities otherwise (the report then says what it drops). Declare
+    the calendar in the config when the guess is wrong (futures: ``cme_globex``).
+    """
+    stamps = pd.DatetimeIndex(bars[TIMESTAMP]).tz_convert("America/New_York")
+    minutes = stamps.hour * 60 + stamps.minute
+    regular = float(np.mean((minutes >= 9 * 60 + 30) & (minutes < 16 * 60))) if len(bars) else 1.0
+    if regular >= REGULAR_HOURS_SHARE:
+        return "us_equities", SessionCalendar.preset("us_equities")
+    if len(np.unique(stamps.hour)) >= ROUND_THE_CLOCK_HOURS:
+        return "fx_24h", SessionCalendar.preset("fx_24h")
+    return "us_equities", SessionCalendar.preset("us_equities")
+
+
 def diagnose_sessions(
     bars: pd.DataFrame, calendar: SessionCalendar, sessions: list[Session] | None = None
 ) -> SessionReport:

@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from intraday_rl.data.config import SessionCalendar, SplitConfig, SyntheticMarketConfig
-from intraday_rl.data.diagnostics import diagnose_sessions
+from intraday_rl.data.diagnostics import detect_calendar, diagnose_sessions
 from intraday_rl.data.loading import load_ohlcv
 from intraday_rl.data.sessions import Session, split_sessions
 from intraday_rl.data.splits import SessionSplit, split_chronological
@@ -46,10 +46,10 @@ class DataSourceConfig(FrozenConfig):
         description="The file's names of canonical columns where they differ, e.g. "
         "{timestamp: Time}; without it Date / Datetime / Time / the unnamed index are recognized.",
     )
-    calendar: SessionCalendar = Field(
+    calendar: SessionCalendar | Literal["auto"] = Field(
         default_factory=SessionCalendar,
         description="Session calendar of the file (the built-in market carries its own): a "
-        "mapping or a preset name (us_equities, fx_24h, cme_globex).",
+        "mapping, a preset name (us_equities, fx_24h, cme_globex) or 'auto' (detect_calendar).",
     )
     split: SplitConfig = Field(
         default_factory=SplitConfig, description="Chronological train/validation/test split."
@@ -89,8 +89,9 @@ def load_market_data(config: DataSourceConfig) -> MarketData:
             timestamp_format=config.timestamp_format,
             columns=config.columns,
         )
-        sessions = split_sessions(bars, config.calendar)
-        diagnose_sessions(bars, config.calendar, sessions).raise_if_unusable(str(config.path))
+        calendar = detect_calendar(bars)[1] if config.calendar == "auto" else config.calendar
+        sessions = split_sessions(bars, calendar)
+        diagnose_sessions(bars, calendar, sessions).raise_if_unusable(str(config.path))
     split = split_chronological(sessions, config.split)
     return MarketData(tuple(sessions), split, data_fingerprint(sessions), market)
 
