@@ -187,6 +187,8 @@ def test_a_snapshot_resynchronizes_equity_after_a_huge_fill(kit, engine):
     # running sums, and the next snapshot re-sums them exactly.
     engine.update(Fill(kit.clock.now_ns, "SYN", 1e200, 100.0))
     engine.update(Fill(kit.clock.now_ns, "SYN", 9.9e10, 100.0))  # 9.9e12 notional
+    kit.clock.advance(1)
+    engine.update(kit.bar(99.63))  # marks 9.9e10 shares: the running sums round
     engine.update(Fill(kit.clock.now_ns, "SYN", -9.9e10 + 7.0, 100.0))
     kit.clock.advance(1)
     engine.update(_snapshot(kit.clock.now_ns, cash=99_123.25, position=7.0, price=100.1))

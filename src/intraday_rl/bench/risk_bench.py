@@ -86,7 +86,7 @@ class _OrderFlow:
         """The symbol of the ``index``-th order."""
         return self.names[int(self.symbol_index[index])]
 
-    def request(self, index: int, position: float) -> TradeRequest:
+    def request(self, index: int, position: float, ts_ns: int) -> TradeRequest:
         """The ``index``-th request given the symbol's current position (mostly allowed)."""
         symbol, price = self.symbol(index), 100.0
         side = float(self.sides[index])
@@ -102,7 +102,7 @@ class _OrderFlow:
             symbol = "ZZZ"
         elif kind < 0.006:  # an order the position limit cuts
             quantity = math.copysign(4_950.0, quantity)
-        return TradeRequest(0, symbol, quantity, price, client_order_id=f"{self.prefix}{index}")
+        return TradeRequest(ts_ns, symbol, quantity, price, client_order_id=f"{self.prefix}{index}")
 
 
 def _timer_overhead_ns(samples: int = 200_000) -> int:
@@ -145,7 +145,7 @@ def _run(
             pending.clear()
         else:
             clock.now_ns += _IN_BURST_NS
-        request = flow.request(index, engine.position(flow.symbol(index)))
+        request = flow.request(index, engine.position(flow.symbol(index)), clock.now_ns)
         start = timer()
         decision = evaluate(request)
         elapsed = timer() - start
@@ -220,7 +220,9 @@ def _back_to_back(
             clock.now_ns += _IN_BURST_NS
             quantity = 5.0 if index < n_symbols else -5.0  # turnover stays within its limit
             symbol = f"S{index % n_symbols:02d}"
-            request = TradeRequest(0, symbol, quantity, 100.0, client_order_id=f"b{start + index}")
+            request = TradeRequest(
+                clock.now_ns, symbol, quantity, 100.0, client_order_id=f"b{start + index}"
+            )
             begin = timer()
             decision = evaluate(request)
             latencies[start + index] = timer() - begin

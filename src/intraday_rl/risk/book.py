@@ -262,7 +262,22 @@ class AccountBook:
         self.n_restated += 1
 
     def resum(self, books: list[SymbolBook]) -> None:
-        """Recompute every account-wide sum exactly from the symbols' contributions."""
+        """Recompute every account-wide sum exactly from the symbols' contributions.
+
+        Run after every portfolio snapshot (the advisor's every step), so one symbol, the
+        training case, takes a shortcut: its contributions are the sums.
+        """
+        self.n_restated = 0
+        if len(books) == 1:
+            (book,) = books
+            self.gross, self.net, self.gross_worst = book.c_gross, book.c_net, book.c_gross_worst
+            self.working, self.net_long, self.net_short = (
+                book.c_working,
+                book.c_net_long,
+                book.c_net_short,
+            )
+            self.var_worst, self.var_positions = book.c_var_worst, book.c_var_positions
+            return
         self.gross = math.fsum(book.c_gross for book in books)
         self.net = math.fsum(book.c_net for book in books)
         self.gross_worst = math.fsum(book.c_gross_worst for book in books)
@@ -271,7 +286,6 @@ class AccountBook:
         self.net_short = math.fsum(book.c_net_short for book in books)
         self.var_worst = math.fsum(book.c_var_worst for book in books)
         self.var_positions = math.fsum(book.c_var_positions for book in books)
-        self.n_restated = 0
 
     def mark(self) -> None:
         """Update the peaks with the current equity."""

@@ -121,6 +121,7 @@ class CompiledLimits:
         "policy_hash",
         "repeat_max",
         "repeat_window_ns",
+        "request_skew_low_ns",
         "request_skew_ns",
         "restricted_symbols",
         "session_gap_ns",
@@ -156,6 +157,7 @@ class CompiledLimits:
         # Off: any timestamp >= 0 passes (inf compares with every int).
         skew = limits.max_request_skew_s
         self.request_skew_ns: float = INF if skew is None else round(skew * NS_PER_SECOND)
+        self.request_skew_low_ns = -self.request_skew_ns  # the screen's lower bound, negated once
         self.duplicate_window_ns = (
             0
             if limits.duplicate_window_s is None

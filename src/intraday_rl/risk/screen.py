@@ -68,8 +68,7 @@ def passes_screen(
     # usable data, for a symbol that may not trade and for one too volatile (SymbolBook.refresh).
     if type(now_ns) is not int or not 0 <= now_ns <= book.fresh_until_ns:
         return False
-    skew_ns = limits.request_skew_ns
-    if not -skew_ns <= ts_ns - now_ns <= skew_ns:
+    if not limits.request_skew_low_ns <= ts_ns - now_ns <= limits.request_skew_ns:
         return False
     if not 0.0 < reference < INF or not abs(price / reference - 1.0) <= limits.collar_fraction:
         return False
