@@ -39,3 +39,16 @@ def test_the_fx_preset_does_not_penalize_a_full_size_fx_position():
         penalties[name] = float(metrics["risk/penalty"])
     assert penalties["risk_limits.yaml"] > 0.5  # 90,000 "shares" against max_position 5,000
     assert penalties["risk_limits_fx.yaml"] < 0.1
+
+
+def test_every_preset_loads_and_the_futures_one_bounds_size_by_notional(kit):
+    from intraday_rl.risk import load_risk_policy
+
+    for name in ("risk_limits.yaml", "risk_limits_fx.yaml", "risk_limits_futures.yaml"):
+        load_risk_policy(CONFIG / name)
+    engine = kit.engine(load_risk_policy(CONFIG / "risk_limits_futures.yaml"))
+    small = engine.evaluate_and_enforce(kit.request(10))  # 1,000 of notional: no size limit
+    assert small.allowed_quantity == 10
+    huge = engine.evaluate_and_enforce(kit.request(20_000))  # 2,000,000: over the notional limits
+    assert huge.allowed_quantity < 20_000
+    assert "MAX_ORDER_QUANTITY" not in {str(code) for code in huge.reason_codes}
