@@ -21,8 +21,12 @@ from intraday_rl.bundle.errors import (
     BundleUntrustedKeyError,
 )
 from intraday_rl.bundle.export import export_bundle
-from intraday_rl.bundle.latency import validate_bundle_latency
-from intraday_rl.bundle.loading import available_runtimes, load_policy, runtime_class
+from intraday_rl.bundle.loading import (
+    available_runtimes,
+    load_policy,
+    runtime_class,
+    validate_bundle_latency,
+)
 from intraday_rl.bundle.numpy_runtime import NumpyPolicy
 from intraday_rl.bundle.onnx_runtime import OnnxRuntimePolicy
 from intraday_rl.bundle.rollouts import collect_rollout_observations

@@ -122,7 +122,7 @@ def export_bundle(
     _check_model_observation(model, layout)
     observations, source = _parity_observations(parity_observations, layout, norm, config)
 
-    from intraday_rl.bundle import graph  # torch: only when exporting
+    import intraday_rl.bundle.graph as graph  # torch: only when exporting
 
     extracted = graph.extract_policy(model, norm, tuple(position_levels))
     reference = _sb3_reference(model, extracted, observations, norm, config)
@@ -296,7 +296,7 @@ def _write_files(
     reference: ParityReference,
     config: ExportConfig,
 ) -> None:
-    from intraday_rl.bundle import graph
+    import intraday_rl.bundle.graph as graph
 
     graph.write_torchscript(extracted.module, obs_dim, folder / TORCHSCRIPT_FILE)
     graph.write_onnx(extracted.module, obs_dim, folder / ONNX_FILE, config.opset_version)

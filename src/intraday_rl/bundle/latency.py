@@ -12,7 +12,6 @@ import gc
 import sys
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -98,46 +97,6 @@ def latency_stats(
         n_warmup=int(n_warmup),
         runtime=runtime,
     )
-
-
-def validate_bundle_latency(
-    path: str | Path,
-    *,
-    runtime: str | None = None,
-    num_trials: int = 10_000,
-    slo_us: float = DEFAULT_LATENCY_SLO_US,
-    observation: npt.ArrayLike | None = None,
-) -> dict[str, Any]:
-    """Load a bundle and validate its predict latency (what ``intraday-rl validate-latency`` runs).
-
-    Args:
-        path: The bundle folder.
-        runtime: ``"onnxruntime"``, ``"numpy"`` or ``"torchscript"``; ``None`` takes the one
-            :func:`~intraday_rl.bundle.load_policy` picks.
-        num_trials: Timed single-observation predicts (after a warm-up).
-        slo_us: Latency objective for ``slo_pass`` (p99) and ``violation_rate``.
-        observation: The observation to predict on; default: the first observation of the
-            bundle's ``verification.npz`` (recorded from real rollouts at export).
-
-    Returns:
-        The :class:`LatencyStats` keys plus ``bundle``, ``algorithm`` and ``recorded_at_export``
-        (the stats export measured for the same runtime, or ``None``).
-
-    Raises:
-        BundleError: Any load, verification or argument error (subclasses name the problem).
-    """
-    from intraday_rl.bundle.loading import load_policy
-
-    policy = load_policy(path, runtimes=None if runtime is None else (runtime,))
-    sample = policy.reference_observation() if observation is None else observation
-    stats = policy.validate_prediction_latency(sample, num_trials, slo_us=slo_us)
-    metadata = policy.metadata
-    return {
-        "bundle": str(Path(path)),
-        "algorithm": metadata.algorithm.name,
-        **stats,
-        "recorded_at_export": metadata.latency_validation.get(policy.runtime),
-    }
 
 
 def measure_predict_latency(

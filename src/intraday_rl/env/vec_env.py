@@ -22,8 +22,8 @@ from stable_baselines3.common.vec_env.base_vec_env import (
     VecEnvStepReturn,
 )
 
+import intraday_rl.env.vec_kernel as kernel
 from intraday_rl.data.sessions import Session
-from intraday_rl.env import vec_kernel as kernel
 from intraday_rl.env.book import EpisodeBook
 from intraday_rl.env.config import EnvConfig
 from intraday_rl.env.trading_env import as_book, make_spaces

@@ -17,7 +17,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-from intraday_rl.env import mechanics
+import intraday_rl.env.mechanics as mechanics
 from intraday_rl.market import accounting, costs
 
 _fill_cost = numba.njit(cache=True)(costs.fill_cost)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 
-from intraday_rl.risk import events
+import intraday_rl.risk.events as events
 from intraday_rl.risk.audit import AuditSink, decision_record
 from intraday_rl.risk.book import RESUM_EVERY, AccountBook, SymbolBook
 from intraday_rl.risk.checks import Breach, PreTradeState

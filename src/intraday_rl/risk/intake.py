@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from intraday_rl.risk import events
+import intraday_rl.risk.events as events
 from intraday_rl.risk.book import AccountBook, SymbolBook
 from intraday_rl.risk.limits import CompiledLimits
 from intraday_rl.shared.types import Bar, Fill, OrderEvent, PortfolioState

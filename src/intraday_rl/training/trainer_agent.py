@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList, EvalC
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecMonitor
 
+import intraday_rl.training.run_dir as runs
 from intraday_rl.data.source import MarketData, load_market_data
 from intraday_rl.env.book import EpisodeBook
 from intraday_rl.env.config import EnvConfig
@@ -30,7 +31,6 @@ from intraday_rl.env.vec_env import IntradayVecEnv
 from intraday_rl.evaluation.rollout import PolicySummary, evaluate_policy
 from intraday_rl.features import fit_feature_spec
 from intraday_rl.risk.advisor import ProductionRiskAdvisor
-from intraday_rl.training import run_dir as runs
 from intraday_rl.training.callbacks import RiskAwareCallback
 from intraday_rl.training.checkpoints import (
     AtomicCheckpointCallback,
@@ -39,6 +39,7 @@ from intraday_rl.training.checkpoints import (
 )
 from intraday_rl.training.config import TrainingConfig, algorithm_class, load_training_config
 from intraday_rl.training.evaluation_log import ResumableEvalCallback
+from intraday_rl.training.export import export_trained_bundle
 from intraday_rl.training.progress import RichProgressCallback
 from intraday_rl.training.risk_shaping import RiskShapingVecEnv, ScaleReward
 
@@ -344,12 +345,16 @@ class TrainerAgent:
             },
         }
 
-    def _export(self, model: BaseAlgorithm, summary: PolicySummary) -> Path | None:
-        exporter = _bundle_exporter()
-        if exporter is None:
-            _LOG.info("bundle export not available: returning the run directory")
-            return None
-        return exporter(self, model, summary)
+    def _export(self, model: BaseAlgorithm, summary: PolicySummary) -> Path:
+        assert self.run_dir is not None
+        return export_trained_bundle(
+            model,
+            run_dir=self.run_dir,
+            validation_env=self.validation_env(),
+            env_config=self.config.env,
+            seed=self.config.training_params.seed,
+            summary=summary,
+        )
 
 
 EVERY_DECISION_SHARE = 0.8
@@ -376,14 +381,6 @@ def activity_warnings(summary: PolicySummary, decisions_per_session: float) -> t
             "validation sessions: costs may be too low for the data, or decision_every too short",
         )
     return ()
-
-
-def _bundle_exporter() -> Callable[[TrainerAgent, BaseAlgorithm, PolicySummary], Path] | None:
-    try:
-        from intraday_rl.training.export import export_trained_bundle
-    except ImportError:
-        return None
-    return export_trained_bundle
 
 
 def _attach_log_file(run_dir: Path) -> logging.Handler:
