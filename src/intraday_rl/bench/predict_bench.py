@@ -58,6 +58,7 @@ class PredictBenchConfig:
 
 def _train(algorithm: str, book: EpisodeBook, config: EnvConfig, bench: PredictBenchConfig) -> Any:
     from stable_baselines3 import DQN, PPO
+    from stable_baselines3.common.logger import Logger
 
     from intraday_rl.env.vec_env import IntradayVecEnv
 
@@ -72,6 +73,7 @@ def _train(algorithm: str, book: EpisodeBook, config: EnvConfig, bench: PredictB
         model = DQN("MlpPolicy", vec_env, learning_starts=200, **common)
     else:
         model = PPO("MlpPolicy", vec_env, n_steps=256, batch_size=64, n_epochs=2, **common)
+    model.set_logger(Logger(folder=None, output_formats=[]))  # no SB3-* folder in the temp dir
     return model.learn(bench.train_steps)
 
 

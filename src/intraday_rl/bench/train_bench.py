@@ -43,11 +43,13 @@ class TrainBenchConfig:
 
 def _fps(make_env: Any, steps: int, seed: int, n_envs: int = 1) -> float:
     from stable_baselines3 import DQN
+    from stable_baselines3.common.logger import Logger
     from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
 
     env = make_env()
     venv = env if isinstance(env, VecEnv) else DummyVecEnv([lambda: env] * n_envs)
     model = DQN("MlpPolicy", venv, seed=seed, device="cpu", verbose=0, **DQN_PARAMS)
+    model.set_logger(Logger(folder=None, output_formats=[]))  # no SB3-* folder in the temp dir
     start = time.perf_counter()
     model.learn(steps)
     return steps / (time.perf_counter() - start)
