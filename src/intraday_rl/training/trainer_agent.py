@@ -31,6 +31,7 @@ from intraday_rl.env.vec_env import IntradayVecEnv
 from intraday_rl.evaluation.rollout import PolicySummary, evaluate_policy
 from intraday_rl.features import fit_feature_spec
 from intraday_rl.risk.advisor import ProductionRiskAdvisor
+from intraday_rl.risk.config import RiskPolicy, load_default_risk_policy, load_risk_policy
 from intraday_rl.training.callbacks import RiskAwareCallback
 from intraday_rl.training.checkpoints import (
     AtomicCheckpointCallback,
@@ -95,6 +96,7 @@ class TrainerAgent:
         self.run_dir = run_dir
         self._market: MarketData | None = market
         self._risk_policy_hash: str | None = None
+        self._risk_policy: RiskPolicy | None = None
         self._resume = run_dir is not None
 
     @classmethod
@@ -185,7 +187,13 @@ class TrainerAgent:
         )
 
     def _advisor(self) -> ProductionRiskAdvisor:
-        return ProductionRiskAdvisor(self.config.risk_config.policy_yaml)
+        # The policy file is read once per run; each env's advisor gets its own engine from it.
+        if self._risk_policy is None:
+            path = self.config.risk_config.policy_yaml
+            self._risk_policy = (
+                load_risk_policy(path) if path is not None else load_default_risk_policy()
+            )
+        return ProductionRiskAdvisor(policy=self._risk_policy)
 
     def _training_env(self, market: MarketData) -> VecEnv:
         config = self._env_config("random")
