@@ -31,8 +31,8 @@ FEATURE_KINDS, their columns and formulas (before scaling):
   ``Σ p_i v_i = 0`` (no volume yet, or only volumes so tiny that the products underflow).
 - ``volume_zscore`` (``window`` = 30) -> ``volume_zscore_{w}``: ``x = log1p(v)``;
   ``(x_t - mean) / std`` over the last ``m_t`` values of x; 0 when ``std < 1e-12``
-  (MIN_ZSCORE_STD). ``log1p`` is :mod:`~intraday_rl.features.portable_log`'s (< 1 ulp), so
-  batch and streaming see identical x.
+  (MIN_ZSCORE_STD). ``log1p`` is ``math.log1p`` on both sides (the batch side maps it over
+  the session's volumes), so batch and streaming see identical x.
 - ``time_of_day`` -> ``time_of_day_sin``, ``time_of_day_cos``: ``sin φ``, ``cos φ`` with
   ``φ = 2π (ts_t + bar_ns - open_ns) / (close_ns - open_ns)``.
 - ``minutes_to_close`` -> ``minutes_to_close``: ``max(0, close_ns - (ts_t + bar_ns))`` in minutes.

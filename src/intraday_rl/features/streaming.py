@@ -23,7 +23,6 @@ from intraday_rl.features.inputs import (
     SessionBars,
     check_calendar,
 )
-from intraday_rl.features.portable_log import log1p_scalar
 from intraday_rl.features.regime import RegimeFilter, not_fitted_error
 from intraday_rl.features.windows import ExactRollingMoments
 from intraday_rl.shared.constants import NS_PER_MINUTE
@@ -212,7 +211,7 @@ class _VolumeZscore:
         self._moments.reset()
 
     def update(self, bar: _Bar, out: list[float]) -> None:
-        self._moments.push(log1p_scalar(bar.volume))
+        self._moments.push(math.log1p(bar.volume))
         zscore = self._moments.zscore_of_last(MIN_ZSCORE_STD)
         value = zscore * self._scale
         clip = self._clip
