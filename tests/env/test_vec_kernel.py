@@ -3,8 +3,8 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intraday_rl.env import mechanics, vec_kernel
-from intraday_rl.market import accounting, costs
+from intraday_rl.env import vec_kernel
+from intraday_rl.market import accounting, costs, rules
 
 finite = st.floats(-1e6, 1e6, allow_nan=False)
 positive = st.floats(0.01, 1e5, allow_nan=False)
@@ -50,7 +50,7 @@ def test_compiled_apply_fill_is_bit_identical(cash, position, avg, quantity, pri
 def test_compiled_sizing_and_deadband_are_bit_identical(
     exposure, equity, price, lot, intended, band
 ):
-    target = mechanics.target_shares(exposure, equity, price, lot)
+    target = rules.target_shares(exposure, equity, price, lot)
     assert vec_kernel._target_shares(exposure, equity, price, lot) == target
     args = (target, intended, price, equity, band)
-    assert vec_kernel._places_order(*args) == mechanics.places_order(*args)
+    assert vec_kernel._places_order(*args) == rules.places_order(*args)

@@ -1,29 +1,13 @@
-"""The env's per-bar rules as scalar functions: sizing, the deadband, observed portfolio fields.
+"""The env's own per-bar functions: the observed portfolio fields and the reward's control variate.
 
-Like the cost model and the accounting, these run as plain Python in the scalar env and compiled
-by numba inside the vectorized env's kernel, so both envs follow the same lines.
+The trading rules (sizing, the deadband) live in :mod:`intraday_rl.market.rules`, where the
+execution engine will call them too. Like those, these run as plain Python in the scalar env and
+compiled by numba inside the vectorized env's kernel, so both envs follow the same lines.
 """
 
 from __future__ import annotations
 
 import math
-
-
-def target_shares(exposure: float, equity: float, price: float, lot: float) -> float:
-    """Shares for a target exposure (fraction of equity) at ``price``, truncated to whole lots."""
-    return float(math.trunc(exposure * max(equity, 0.0) / price / lot)) * lot
-
-
-def places_order(
-    target: float, intended: float, price: float, equity: float, deadband: float
-) -> bool:
-    """Whether a new target differs enough from the last one to become an order.
-
-    Going flat always trades; otherwise the change must be worth at least ``deadband`` of equity.
-    """
-    if target == intended:
-        return False
-    return target == 0.0 or abs(target - intended) * price >= deadband * equity
 
 
 def portfolio_fields(

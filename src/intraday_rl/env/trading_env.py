@@ -31,14 +31,10 @@ from gymnasium import spaces
 from intraday_rl.data.sessions import Session
 from intraday_rl.env.book import EpisodeBook
 from intraday_rl.env.config import EnvConfig
-from intraday_rl.env.mechanics import (
-    control_variate,
-    places_order,
-    portfolio_fields,
-    target_shares,
-)
+from intraday_rl.env.mechanics import control_variate, portfolio_fields
 from intraday_rl.market.accounting import Portfolio
 from intraday_rl.market.costs import fill_cost
+from intraday_rl.market.rules import places_order, target_shares
 from intraday_rl.shared.constants import BPS
 from intraday_rl.shared.errors import EnvError
 from intraday_rl.shared.types import PortfolioState

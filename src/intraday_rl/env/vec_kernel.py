@@ -2,8 +2,9 @@
 
 The kernel calls numba-compiled copies of the very functions the scalar env calls
 (:func:`~intraday_rl.market.costs.fill_cost`, :func:`~intraday_rl.market.accounting.apply_fill`,
-:mod:`~intraday_rl.env.mechanics`), so there is one implementation of costs, accounting, sizing
-and the deadband, and the two envs agree bit for bit. Compiled on first use and cached on disk.
+:mod:`~intraday_rl.market.rules`, :mod:`~intraday_rl.env.mechanics`), so there is one
+implementation of costs, accounting, sizing and the deadband, and the two envs agree bit for
+bit. Compiled on first use and cached on disk.
 
 State is packed into a few 2-D arrays (one row per quantity, one column per env) because each
 argument of a numba call costs dispatch time on every step.
@@ -18,12 +19,13 @@ import numpy as np
 import numpy.typing as npt
 
 import intraday_rl.env.mechanics as mechanics
+import intraday_rl.market.rules as rules
 from intraday_rl.market import accounting, costs
 
 _fill_cost = numba.njit(cache=True)(costs.fill_cost)
 _apply_fill = numba.njit(cache=True)(accounting.apply_fill)
-_target_shares = numba.njit(cache=True)(mechanics.target_shares)
-_places_order = numba.njit(cache=True)(mechanics.places_order)
+_target_shares = numba.njit(cache=True)(rules.target_shares)
+_places_order = numba.njit(cache=True)(rules.places_order)
 _portfolio_fields = numba.njit(cache=True)(mechanics.portfolio_fields)
 _control_variate = numba.njit(cache=True)(mechanics.control_variate)
 
