@@ -71,7 +71,8 @@ def test_validate_bundle_latency_reports_the_picked_runtime_and_export_record(bu
     assert result["bundle"] == str(bundles["QRDQN"])
     assert set(result) >= SEED_KEYS
     assert result["recorded_at_export"]["runtime"] == "onnxruntime"
-    assert result["p99_latency_us"] < 100.0
+    # The objective's logic, not the machine's speed (timings live in `bench predict`).
+    assert result["slo_pass"] == (result["p99_latency_us"] <= result["slo_us"])
 
 
 def test_validate_bundle_latency_can_time_one_runtime(bundles):
