@@ -5,8 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from intraday_rl.market import CostConfig
-from intraday_rl.market.costs import fill_cost, fill_cost_parts
-from intraday_rl.shared.constants import BPS
+from intraday_rl.market.costs import fill_cost, split_costs
 
 quantities = st.floats(-1e6, 1e6, allow_nan=False)
 prices = st.floats(0.01, 1e5, allow_nan=False)
@@ -15,15 +14,9 @@ bps = st.floats(0.0, 50.0, allow_nan=False)
 
 
 def _parts(quantity, price, volume, costs):
-    return fill_cost_parts(
-        quantity,
-        price,
-        volume,
-        costs.commission_bps * BPS,
-        costs.half_spread_bps * BPS,
-        costs.commission_per_share,
-        costs.impact_bps * BPS,
-    )
+    # One fill's cost split by kind, as the env reports a session's fills.
+    total = fill_cost(quantity, price, volume, *costs.rates)
+    return split_costs(abs(quantity) * price, abs(quantity), total, costs)
 
 
 @settings(max_examples=300, deadline=None)

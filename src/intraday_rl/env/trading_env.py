@@ -33,9 +33,8 @@ from intraday_rl.env.book import EpisodeBook
 from intraday_rl.env.config import EnvConfig
 from intraday_rl.env.mechanics import control_variate, portfolio_fields
 from intraday_rl.market.accounting import Portfolio
-from intraday_rl.market.costs import fill_cost
+from intraday_rl.market.costs import fill_cost, split_costs
 from intraday_rl.market.rules import places_order, target_shares
-from intraday_rl.shared.constants import BPS
 from intraday_rl.shared.errors import EnvError
 from intraday_rl.shared.types import PortfolioState
 
@@ -95,12 +94,6 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
         self._deadband = self.config.min_trade_fraction
         self._lot = self.config.lot_size
         self._max_exposure = self.config.max_exposure
-        costs = self.config.costs
-        self._part_rates = (
-            costs.commission_bps * BPS,
-            costs.half_spread_bps * BPS,
-            costs.commission_per_share,
-        )
         self._fill_totals = [0.0, 0.0]  # this session's traded notional and shares
         self._decision_every = self.config.decision_every
         self._control_variate = self.config.reward_control_variate
@@ -283,10 +276,9 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
         session's sums; impact is the rest of what the cost model charged.
         """
         notional, shares = self._fill_totals
-        commission_rate, spread_rate, per_share = self._part_rates
-        commission = notional * commission_rate + shares * per_share
-        spread = notional * spread_rate
-        impact = max(self.portfolio.costs_paid - commission - spread, 0.0)
+        commission, spread, impact = split_costs(
+            notional, shares, self.portfolio.costs_paid, self.config.costs
+        )
         return {
             "traded_notional": notional,
             "commission": commission,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from intraday_rl.market.config import CostConfig
+from intraday_rl.shared.constants import BPS
 
 
 def fill_cost(
@@ -42,38 +43,17 @@ def trade_cost(quantity: float, price: float, bar_volume: float, costs: CostConf
     return fill_cost(quantity, price, bar_volume, proportional_rate, per_share, impact_rate)
 
 
-def fill_cost_parts(
-    quantity: float,
-    price: float,
-    bar_volume: float,
-    commission_rate: float,
-    half_spread_rate: float,
-    per_share: float,
-    impact_rate: float,
+def split_costs(
+    notional: float, shares: float, total: float, costs: CostConfig
 ) -> tuple[float, float, float]:
-    """Split :func:`fill_cost` into (commission, spread, impact), each >= 0, account currency.
+    """Split what :func:`fill_cost` charged into (commission, spread, impact), account currency.
 
-    The parts add up to :func:`fill_cost` with ``proportional_rate = commission_rate +
-    half_spread_rate`` (as :attr:`CostConfig.rates` combines them) to within float rounding
-    (~1e-16 relative); :func:`fill_cost` stays the one figure used for accounting, the parts are for
-    reporting costs by kind.
-
-    Args:
-        quantity: Signed shares (the sign does not matter for cost).
-        price: Fill price (> 0).
-        bar_volume: Volume of the fill bar, at least 1 (as for :func:`fill_cost`).
-        commission_rate: Commission as a fraction of notional (``commission_bps * 1e-4``).
-        half_spread_rate: Half the bid-ask spread as a fraction of notional.
-        per_share: Commission per share (counted in the commission part).
-        impact_rate: Square-root impact at 100% participation, as a fraction of notional.
-
-    Returns:
-        ``(commission, spread, impact)``: commission = ``|q|·p·commission_rate + |q|·per_share``,
-        spread = ``|q|·p·half_spread_rate``, impact = ``|q|·p·impact_rate·sqrt(|q| / V)``.
+    Commission (``notional·commission_bps + shares·commission_per_share``) and spread
+    (``notional·half_spread_bps``) are linear, so they follow from the traded ``notional`` and
+    ``shares`` summed over any number of fills; impact is the rest of ``total`` (the sum of the
+    fills' :func:`fill_cost`), floored at 0 against rounding. :func:`fill_cost` stays the one
+    figure used for accounting; the parts are for reporting costs by kind.
     """
-    size = abs(quantity)
-    notional = size * price
-    commission = notional * commission_rate + size * per_share
-    spread = notional * half_spread_rate
-    impact = notional * impact_rate * math.sqrt(size / bar_volume)
-    return commission, spread, impact
+    commission = notional * costs.commission_bps * BPS + shares * costs.commission_per_share
+    spread = notional * costs.half_spread_bps * BPS
+    return commission, spread, max(total - commission - spread, 0.0)
