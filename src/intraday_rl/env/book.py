@@ -134,10 +134,8 @@ class EpisodeBook:
 
 def _forecast_column(spec: FeatureSpec, matrix: npt.NDArray[np.float64]) -> FloatArray:
     # The regime feature's expected next-bar log return (its column is in bps, scaled).
-    column = 0
-    for feature in spec.features:
-        if feature.kind == "regime":
-            index = column + feature.column_names.index("regime_forecast")
-            return np.asarray(matrix[:, index] / (feature.scale * BPS), dtype=np.float64)
-        column += len(feature.column_names)
-    return np.zeros(matrix.shape[0])
+    if "regime_forecast" not in spec.column_names:
+        return np.zeros(matrix.shape[0])
+    scale = next(feature.scale for feature in spec.features if feature.kind == "regime")
+    column = spec.column_names.index("regime_forecast")
+    return np.asarray(matrix[:, column] / (scale * BPS), dtype=np.float64)

@@ -86,11 +86,6 @@ class RegimeModel(FrozenConfig):
             raise ValueError("residual_std must be > 0 and prior >= 0")
         return self
 
-    @property
-    def column_names(self) -> tuple[str, ...]:
-        """Posterior of each state, then the forecast (bps) and the drift."""
-        return (*(f"regime_p{k}" for k in range(self.n_states)), "regime_forecast", "regime_drift")
-
     def profile_at(self, bar: int) -> float:
         """``v_t`` at bar ``bar`` (the last value past the profile's end)."""
         profile = self.volatility_profile
