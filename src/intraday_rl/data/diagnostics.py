@@ -18,6 +18,8 @@ from intraday_rl.data.sessions import Session, split_sessions
 from intraday_rl.shared.constants import CLOSE, NS_PER_MINUTE, SYMBOL, TIMESTAMP
 from intraday_rl.shared.errors import DataError
 
+MIN_SESSION_BARS: Final = 2
+"""A session needs one decision and one fill (split_sessions' default)."""
 COARSE_BAR_NS: Final = 6 * 60 * NS_PER_MINUTE
 """Bars this far apart (the median step, per symbol) or more are too coarse to trade within a
 session: daily files are refused with a message rather than cut into one-bar sessions."""
@@ -101,19 +103,15 @@ def detect_calendar(bars: pd.DataFrame) -> tuple[str, SessionCalendar]:
     return "us_equities", SessionCalendar.preset("us_equities")
 
 
-def diagnose_sessions(
-    bars: pd.DataFrame, calendar: SessionCalendar, sessions: list[Session] | None = None
-) -> SessionReport:
-    """Report what ``calendar`` keeps of canonical ``bars`` (as :func:`load_ohlcv` returns).
-
-    ``sessions`` may pass the result of :func:`split_sessions` to avoid cutting twice.
-    """
-    if sessions is None:
-        sessions = split_sessions(bars, calendar)
+def split_and_diagnose(
+    bars: pd.DataFrame, calendar: SessionCalendar
+) -> tuple[list[Session], SessionReport]:
+    """Cut canonical ``bars`` into sessions (of 2+ bars) and report what ``calendar`` kept."""
+    every = split_sessions(bars, calendar, min_bars=1)  # one cut serves both
+    sessions = [session for session in every if session.n_bars >= MIN_SESSION_BARS]
+    inside = sum(session.n_bars for session in every)
     kept = sum(session.n_bars for session in sessions)
-    one_bar = split_sessions(bars, calendar, min_bars=1)
-    inside = sum(session.n_bars for session in one_bar)
-    return SessionReport(
+    report = SessionReport(
         n_bars=len(bars),
         n_bars_kept=kept,
         n_bars_outside_calendar=len(bars) - inside,
@@ -122,6 +120,12 @@ def diagnose_sessions(
         symbols=tuple(_ranges(bars)),
         calendar=calendar,
     )
+    return sessions, report
+
+
+def diagnose_sessions(bars: pd.DataFrame, calendar: SessionCalendar) -> SessionReport:
+    """Report what ``calendar`` keeps of canonical ``bars`` (as :func:`load_ohlcv` returns)."""
+    return split_and_diagnose(bars, calendar)[1]
 
 
 def _ranges(bars: pd.DataFrame) -> list[SymbolRange]:

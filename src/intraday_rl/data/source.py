@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from intraday_rl.data.config import SessionCalendar, SplitConfig, SyntheticMarketConfig
-from intraday_rl.data.diagnostics import detect_calendar, diagnose_sessions
+from intraday_rl.data.diagnostics import detect_calendar, split_and_diagnose
 from intraday_rl.data.loading import load_ohlcv
 from intraday_rl.data.sessions import Session, split_sessions
 from intraday_rl.data.splits import SessionSplit, split_chronological
@@ -90,8 +90,8 @@ def load_market_data(config: DataSourceConfig) -> MarketData:
             columns=config.columns,
         )
         calendar = detect_calendar(bars)[1] if config.calendar == "auto" else config.calendar
-        sessions = split_sessions(bars, calendar)
-        diagnose_sessions(bars, calendar, sessions).raise_if_unusable(str(config.path))
+        sessions, report = split_and_diagnose(bars, calendar)
+        report.raise_if_unusable(str(config.path))
     split = split_chronological(sessions, config.split)
     return MarketData(tuple(sessions), split, data_fingerprint(sessions), market)
 
