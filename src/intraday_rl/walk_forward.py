@@ -31,7 +31,7 @@ from intraday_rl.env import IntradayTradingEnv
 from intraday_rl.evaluation import ConstantExposurePolicy, evaluate_policy
 from intraday_rl.evaluation.confidence import ConfidenceInterval, bootstrap_mean_ci
 from intraday_rl.shared.errors import ConfigError
-from intraday_rl.training.config import TrainingConfig, load_training_config
+from intraday_rl.training.config import TrainingConfig, apply_params, load_training_config
 from intraday_rl.training.trainer_agent import SB3EnvPolicy, TrainerAgent
 
 _LOG = logging.getLogger(__name__)
@@ -128,12 +128,15 @@ def fold_split(fold: Fold, validation_fraction: float) -> SessionSplit:
 
 
 def _variant(config: TrainingConfig, seed: int, fold: int, runs_dir: Path) -> TrainingConfig:
-    data = config.model_dump(mode="json")
-    data["training_params"]["seed"] = seed
-    data["run"].update(
-        name=f"walk-forward-f{fold}-s{seed}", runs_dir=str(runs_dir), export_bundle=False
+    return apply_params(
+        config,
+        {
+            "training_params.seed": seed,
+            "run.name": f"walk-forward-f{fold}-s{seed}",
+            "run.runs_dir": str(runs_dir),
+            "run.export_bundle": False,
+        },
     )
-    return load_training_config(data)
 
 
 def run_walk_forward(
@@ -165,9 +168,7 @@ def run_walk_forward(
     """
     base = load_training_config(config)
     if total_timesteps is not None:
-        raw = base.model_dump(mode="json")
-        raw["training_params"]["total_timesteps"] = total_timesteps
-        base = load_training_config(raw)
+        base = apply_params(base, {"training_params.total_timesteps": total_timesteps})
     if not seeds:
         raise ConfigError("walk-forward seeds: expected at least one seed, was none")
     market = load_market_data(base.env.data)

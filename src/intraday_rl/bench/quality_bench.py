@@ -39,7 +39,7 @@ from intraday_rl.evaluation import (
 from intraday_rl.evaluation.confidence import bootstrap_mean_ci
 from intraday_rl.evaluation.metrics import deflated_sharpe_ratio, sharpe_ratio
 from intraday_rl.evaluation.supervised import fit_supervised_baseline
-from intraday_rl.training.config import TrainingConfig, load_training_config
+from intraday_rl.training.config import TrainingConfig, apply_params, load_training_config
 from intraday_rl.training.trainer_agent import SB3EnvPolicy, TrainerAgent
 from intraday_rl.walk_forward import run_walk_forward
 
@@ -51,15 +51,16 @@ MIN_PROFITABLE_SHARE = 0.8  # >= 4 of 5 seeds
 
 
 def _variant(config: TrainingConfig, seed: int, shaped: bool, runs_dir: Path) -> TrainingConfig:
-    data = config.model_dump(mode="json")
-    data["training_params"]["seed"] = seed
-    data["risk_config"]["enabled"] = shaped
-    data["run"].update(
-        name=f"quality-{'shaped' if shaped else 'plain'}-{seed}",
-        runs_dir=str(runs_dir),
-        export_bundle=False,
+    return apply_params(
+        config,
+        {
+            "training_params.seed": seed,
+            "risk_config.enabled": shaped,
+            "run.name": f"quality-{'shaped' if shaped else 'plain'}-{seed}",
+            "run.runs_dir": str(runs_dir),
+            "run.export_bundle": False,
+        },
     )
-    return load_training_config(data)
 
 
 def _row(summary: PolicySummary, **extra: Any) -> dict[str, Any]:

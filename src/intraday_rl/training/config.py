@@ -16,6 +16,7 @@ run: {name: dqn_risk_aware, runs_dir: runs}
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -232,3 +233,24 @@ def load_training_config(source: str | Path | dict[str, Any] | TrainingConfig) -
     if isinstance(source, dict):
         return parse_config(TrainingConfig, source, source="training config")
     return load_yaml_config(TrainingConfig, source)
+
+
+def apply_params(config: TrainingConfig, params: Mapping[str, Any]) -> TrainingConfig:
+    """Return ``config`` with each dotted key of ``params`` set, e.g. ``{"run.name": "x"}``.
+
+    The result is validated again like any config.
+
+    Raises:
+        ConfigError: A key that is not in the config, or a value the config refuses.
+    """
+    data = config.model_dump(mode="json")
+    for key, value in params.items():
+        *parents, leaf = key.split(".")
+        node = data
+        for part in parents:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                raise ConfigError(f"{key!r} is not a key of this config")
+            node = child
+        node[leaf] = value
+    return load_training_config(data)

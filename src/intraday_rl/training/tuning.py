@@ -27,6 +27,7 @@ from intraday_rl.shared.errors import ConfigError
 from intraday_rl.training.config import (
     SearchDimension,
     TrainingConfig,
+    apply_params,
     load_training_config,
 )
 from intraday_rl.training.trainer_agent import TrainerAgent
@@ -51,25 +52,6 @@ class TuneResult:
     n_pruned: int
     best_config_path: Path
     trials_path: Path
-
-
-def apply_params(config: TrainingConfig, params: Mapping[str, Any]) -> TrainingConfig:
-    """Return ``config`` with each dotted key of ``params`` set (validated again).
-
-    Raises:
-        ConfigError: A key that is not in the config, or a value the config refuses.
-    """
-    data = config.model_dump(mode="json")
-    for key, value in params.items():
-        *parents, leaf = key.split(".")
-        node = data
-        for part in parents:
-            child = node.get(part)
-            if not isinstance(child, dict):
-                raise ConfigError(f"tune.space: {key!r} is not a key of this config")
-            node = child
-        node[leaf] = value
-    return load_training_config(data)
 
 
 def _suggest(trial: optuna.Trial, key: str, dimension: SearchDimension) -> Any:
@@ -193,12 +175,10 @@ def _current_values(config: TrainingConfig, space: Mapping[str, SearchDimension]
 def _trial_config(
     base: TrainingConfig, params: Mapping[str, Any], number: int, root: Path
 ) -> TrainingConfig:
-    variant = apply_params(base, params)
-    data = variant.model_dump(mode="json")
+    run: dict[str, Any] = {"run.name": f"trial-{number}", "run.runs_dir": str(root / "runs")}
     if base.tune is not None and base.tune.total_timesteps is not None:
-        data["training_params"]["total_timesteps"] = base.tune.total_timesteps
-    data["run"].update(name=f"trial-{number}", runs_dir=str(root / "runs"), export_bundle=False)
-    return load_training_config(data)
+        run["training_params.total_timesteps"] = base.tune.total_timesteps
+    return apply_params(base, {**params, **run, "run.export_bundle": False})
 
 
 def _best_validation_return(run_dir: Path) -> float:
