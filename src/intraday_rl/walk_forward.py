@@ -180,7 +180,7 @@ def run_walk_forward(
         for fold in layout
         for seed in seeds
     ]
-    outcomes = _run_tasks(tasks, jobs, on_result)
+    outcomes = _run_tasks(tasks, jobs, on_result, market)
     rows = [row for row, _, _ in outcomes]
     daily: dict[int, list[float]] = {seed: [] for seed in seeds}
     for row, pnl, _ in outcomes:
@@ -210,12 +210,15 @@ Outcome = tuple[FoldResult, list[float], list[float]]
 
 
 def _run_tasks(
-    tasks: Sequence[Task], jobs: int, on_result: Callable[[FoldResult], None] | None
+    tasks: Sequence[Task],
+    jobs: int,
+    on_result: Callable[[FoldResult], None] | None,
+    market: MarketData,
 ) -> list[Outcome]:
     outcomes: list[Outcome] = []
-    if jobs <= 1:
+    if jobs <= 1:  # in this process: reuse the data already loaded
         for task in tasks:
-            outcomes.append(fold_task(*task))
+            outcomes.append(fold_task(*task, market=market))
             if on_result is not None:
                 on_result(outcomes[-1][0])
         return outcomes
@@ -235,12 +238,15 @@ def fold_task(
     seed: int,
     validation_fraction: float,
     runs_dir: Path,
+    market: MarketData | None = None,
 ) -> Outcome:
     """Train one fold with one seed; return its row, its daily test P&L and buy-and-hold's.
 
-    Rebuilds the fold from the config (cheaper to send between processes than the bars).
+    Without ``market`` the data is loaded from the config (cheaper to send between processes
+    than the bars).
     """
-    market = load_market_data(base.env.data)
+    if market is None:
+        market = load_market_data(base.env.data)
     fold = walk_forward_folds(market.sessions, folds)[fold_index]
     split = fold_split(fold, validation_fraction)
     data = MarketData(
