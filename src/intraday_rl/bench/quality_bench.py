@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from intraday_rl.data.config import WalkForwardConfig
+from intraday_rl.data.source import load_market_data
 from intraday_rl.env import IntradayTradingEnv
 from intraday_rl.evaluation import (
     EnvPolicy,
@@ -76,17 +77,22 @@ def _row(summary: PolicySummary, **extra: Any) -> dict[str, Any]:
 
 def _train_task(
     config: TrainingConfig, seed: int, shaped: bool, runs_dir: Path
-) -> tuple[dict[str, Any], list[float]]:
+) -> tuple[dict[str, Any], list[float], TrainingConfig]:
     # One training run scored on the test sessions; module-level so a process pool can run it.
+    # Also returns the config with its features fitted, so the baselines need not fit them again.
     trainer = TrainerAgent(_variant(config, seed, shaped, runs_dir))
     result = trainer.train()
-    env = IntradayTradingEnv(
-        trainer.market.split.test, trainer.config.env.env_config(session_order="sequential")
-    )
+    env_config = trainer.config.env.env_config(session_order="sequential")
     name = f"{config.algorithm} {'shaped' if shaped else 'plain'}"
-    summary, episodes = evaluate_policy(env, SB3EnvPolicy(result.load_best_model(), name=name))
-    row = _row(summary, seed=seed, validation_net_pnl=round(result.validation.net_pnl, 2))
-    return row, [episode.net_pnl for episode in episodes]
+    policy = SB3EnvPolicy(result.load_best_model(), name=name)
+    validation = evaluate_policy(
+        IntradayTradingEnv(trainer.market.split.validation, env_config), policy
+    )
+    summary, episodes = evaluate_policy(
+        IntradayTradingEnv(trainer.market.split.test, env_config), policy
+    )
+    row = _row(summary, seed=seed, validation_net_pnl=round(validation[0].net_pnl, 2))
+    return row, [episode.net_pnl for episode in episodes], trainer.config
 
 
 def _map(function: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], jobs: int) -> list[Any]:
@@ -117,11 +123,11 @@ def run_quality_benchmark(
     outcomes = _map(_train_task, tasks, jobs)
     agents: dict[str, list[dict[str, Any]]] = {"shaped": [], "plain": []}
     daily: dict[str, list[list[float]]] = {"shaped": [], "plain": []}
-    for (_, _, shaped, _), (row, pnl) in zip(tasks, outcomes, strict=True):
+    for (_, _, shaped, _), (row, pnl, _) in zip(tasks, outcomes, strict=True):
         kind = "shaped" if shaped else "plain"
         agents[kind].append(row)
         daily[kind].append(pnl)
-    reference = _baselines(base)
+    reference = _baselines(outcomes[0][2])  # the features as the trainings fitted them
     walk = None
     if walk_forward_folds > 0:
         n_sessions = len(reference["test_sessions"]) / base.env.data.split.test_fraction
@@ -138,11 +144,10 @@ def run_quality_benchmark(
     return _report(base, agents, daily, reference, walk, seeds, prior_trials)
 
 
-def _baselines(config: TrainingConfig) -> dict[str, Any]:
+def _baselines(fitted: TrainingConfig) -> dict[str, Any]:
     # Rules and oracles act every bar; the supervised baseline on the agent's clock and features.
-    trainer = TrainerAgent(config)
-    fitted = trainer.fitted_config()
-    split, market = trainer.market.split, trainer.market.market
+    data = load_market_data(fitted.env.data)
+    split, market = data.split, data.market
     every_bar = fitted.env.env_config(session_order="sequential").model_copy(
         update={"decision_every": 1}
     )
@@ -164,9 +169,7 @@ def _baselines(config: TrainingConfig) -> dict[str, Any]:
     for kind in ("ridge", "gbm"):
         policy, fit = fit_supervised_baseline(train_env, validation_env, kind=kind)
         summary, episodes = evaluate_policy(agent_test_env, policy)
-        chosen_pnl = float(
-            fit["validation_net_pnl"][list(fit["thresholds"]).index(fit["threshold"])]
-        )
+        chosen_pnl = float(fit["chosen_validation_net_pnl"])
         supervised.append((chosen_pnl, kind, summary, episodes))
         rows[f"supervised_{kind}"] = _row(
             summary, validation_net_pnl=round(chosen_pnl, 2), threshold=fit["threshold"]

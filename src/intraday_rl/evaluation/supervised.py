@@ -316,7 +316,7 @@ def fit_supervised_baseline(
     Returns:
         The policy, and a report: ``kind``, ``horizon``, ``n_rows``, ``train_r2``,
         ``validation_r2``, ``thresholds``, ``validation_net_pnl`` (one per threshold),
-        ``threshold`` (chosen), ``all_lose``.
+        ``threshold`` (chosen), ``chosen_validation_net_pnl``, ``all_lose``.
 
     Raises:
         EvaluationError: For an unknown ``kind``, envs of different feature specs or windows, a
@@ -356,6 +356,7 @@ def fit_supervised_baseline(
         "thresholds": grid,
         "validation_net_pnl": pnl,
         "threshold": chosen,
+        "chosen_validation_net_pnl": pnl[grid.index(chosen)],
         "all_lose": all_lose,
     }
     return SupervisedPolicy(forecaster, chosen), report
