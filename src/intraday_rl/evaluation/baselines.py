@@ -134,7 +134,7 @@ class MeanReversionPolicy:
 
     def act(self, observation: npt.NDArray[np.float32], env: IntradayTradingEnv) -> Any:
         session = env.session
-        close = float(session.close[: env.bar_index + 1][-1])
+        close = float(session.close[env.bar_index])
         deviation = math.log(close / float(session.open[0]))
         return exposure_action(env, -_side(deviation, self.threshold) * _top_level(env))
 
@@ -157,13 +157,16 @@ class OraclePolicy:
 
     def act(self, observation: npt.NDArray[np.float32], env: IntradayTradingEnv) -> Any:
         t = env.bar_index
-        if t == 0:
-            signal = self.market.oracle_signal(env.session)
-            self._positions = oracle_positions(signal, self.threshold)
+        if t == 0:  # the whole session's positions at once, from the exact signal
+            self._positions = self.positions(self.market.oracle_signal(env.session))
         return exposure_action(env, float(self._positions[t]) * _top_level(env))
 
+    def positions(self, signal: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """The session's positions (+1 / -1 / 0 per bar) for its expected returns."""
+        return oracle_positions(signal, self.threshold)
 
-class CostAwareOraclePolicy:
+
+class CostAwareOraclePolicy(OraclePolicy):
     """The oracle with hysteresis, so that it does not pay a round trip for a fleeting signal.
 
     With ``E`` the expected next-bar log return: go long when ``E > enter``, short when
@@ -180,17 +183,13 @@ class CostAwareOraclePolicy:
         _check_threshold("enter", enter)
         if not 0.0 <= exit <= enter:
             raise EvaluationError(f"exit: expected 0 <= exit <= enter ({enter}), was {exit}")
-        self.market = market
+        super().__init__(market, threshold=enter)
         self.enter = enter
         self.exit = exit
-        self._positions: npt.NDArray[np.float64] = np.zeros(0)
 
-    def act(self, observation: npt.NDArray[np.float32], env: IntradayTradingEnv) -> Any:
-        t = env.bar_index
-        if t == 0:
-            signal = self.market.oracle_signal(env.session)
-            self._positions = hysteresis_positions(signal, self.enter, self.exit)
-        return exposure_action(env, float(self._positions[t]) * _top_level(env))
+    def positions(self, signal: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """The session's positions with hysteresis (:func:`hysteresis_positions`)."""
+        return hysteresis_positions(signal, self.enter, self.exit)
 
 
 def hysteresis_positions(
