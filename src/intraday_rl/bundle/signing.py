@@ -28,7 +28,6 @@ import binascii
 import hashlib
 import json
 import os
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +45,7 @@ from intraday_rl.bundle.storage import (
     canonical_json_bytes,
     read_bundle,
     read_metadata_json,
+    replace_durably,
 )
 
 if TYPE_CHECKING:
@@ -294,15 +294,7 @@ def sign_bundle(
         "signature": base64.b64encode(key.sign(SIGNING_CONTEXT + payload)).decode("ascii"),
     }
     target = bundle.path / SIGNATURE_FILE
-    temp = bundle.path / f".{SIGNATURE_FILE}.tmp-{uuid.uuid4().hex}"
-    try:
-        with temp.open("wb") as stream:
-            stream.write((json.dumps(record, indent=2) + "\n").encode())
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, target)
-    finally:
-        temp.unlink(missing_ok=True)
+    replace_durably(target, (json.dumps(record, indent=2) + "\n").encode())
     return target
 
 

@@ -311,6 +311,16 @@ def _write_durably(path: Path, data: bytes) -> None:
         os.fsync(stream.fileno())
 
 
+def replace_durably(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` through a synced temporary file and an atomic rename."""
+    temp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex}")
+    try:
+        _write_durably(temp, data)
+        os.replace(temp, target)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
 def _fsync_folder(folder: Path) -> None:
     # Make the folder's entries (new files, a rename) durable; not supported on every platform.
     try:
