@@ -298,12 +298,13 @@ class TrainerAgent:
         (self.run_dir / "evaluation.json").write_text(_json(summary.as_dict()))
         runs.write_lineage(self.run_dir, self._lineage(market, model))
         bundle_path = None
+        shipped = summary  # the warnings judge the model that leaves the run
         if self.config.run.export_bundle:
             best = self._best_model(model)
-            best_summary = summary if best is model else self._evaluate(best)
-            bundle_path = self._export(best, best_summary)
+            shipped = summary if best is model else self._evaluate(best)
+            bundle_path = self._export(best, shipped)
         _LOG.info("validation: %s", summary)
-        warnings = activity_warnings(summary, self._decisions_per_session())
+        warnings = activity_warnings(shipped, self._decisions_per_session())
         for warning in warnings:
             _LOG.warning(warning)
         return TrainingResult(
