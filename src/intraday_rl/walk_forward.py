@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -35,6 +35,7 @@ from intraday_rl.training.config import TrainingConfig, apply_params, load_train
 from intraday_rl.training.trainer_agent import SB3EnvPolicy, TrainerAgent
 
 _LOG = logging.getLogger(__name__)
+T = TypeVar("T")
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -180,7 +181,8 @@ def run_walk_forward(
         for fold in layout
         for seed in seeds
     ]
-    outcomes = _run_tasks(tasks, jobs, on_result, market)
+    report = None if on_result is None else (lambda outcome: on_result(outcome[0]))
+    outcomes = run_tasks(fold_task, tasks, jobs, report, market=market)
     rows = [row for row, _, _ in outcomes]
     daily: dict[int, list[float]] = {seed: [] for seed in seeds}
     for row, pnl, _ in outcomes:
@@ -205,30 +207,36 @@ def run_walk_forward(
     )
 
 
-Task = tuple[TrainingConfig, WalkForwardConfig, int, int, float, Path]
 Outcome = tuple[FoldResult, list[float], list[float]]
 
 
-def _run_tasks(
-    tasks: Sequence[Task],
+def run_tasks(
+    function: Callable[..., T],
+    tasks: Sequence[tuple[Any, ...]],
     jobs: int,
-    on_result: Callable[[FoldResult], None] | None,
-    market: MarketData,
-) -> list[Outcome]:
-    outcomes: list[Outcome] = []
-    if jobs <= 1:  # in this process: reuse the data already loaded
+    on_result: Callable[[T], None] | None = None,
+    **in_process: Any,
+) -> list[T]:
+    """Run ``function(*task)`` for each task, in order; in ``jobs`` processes when ``jobs > 1``.
+
+    ``in_process`` keyword arguments are passed only when running in this process (objects too
+    large to send between processes, such as loaded data); ``on_result`` sees each result in
+    task order. Issue "Scale-out on Ray" replaces the process pool with Ray tasks.
+    """
+    results: list[T] = []
+    if jobs <= 1:
         for task in tasks:
-            outcomes.append(fold_task(*task, market=market))
+            results.append(function(*task, **in_process))
             if on_result is not None:
-                on_result(outcomes[-1][0])
-        return outcomes
+                on_result(results[-1])
+        return results
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(fold_task, *task) for task in tasks]
+        futures = [pool.submit(function, *task) for task in tasks]
         for future in futures:
-            outcomes.append(future.result())
+            results.append(future.result())
             if on_result is not None:
-                on_result(outcomes[-1][0])
-    return outcomes
+                on_result(results[-1])
+    return results
 
 
 def fold_task(

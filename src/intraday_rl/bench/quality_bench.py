@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import logging
 import statistics
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +41,7 @@ from intraday_rl.evaluation.metrics import deflated_sharpe_ratio, sharpe_ratio
 from intraday_rl.evaluation.supervised import fit_supervised_baseline
 from intraday_rl.training.config import TrainingConfig, apply_params, load_training_config
 from intraday_rl.training.trainer_agent import SB3EnvPolicy, TrainerAgent
-from intraday_rl.walk_forward import run_walk_forward
+from intraday_rl.walk_forward import run_tasks, run_walk_forward
 
 _LOG = logging.getLogger(__name__)
 DRAWDOWN_CUT_GOAL = 0.25
@@ -95,14 +94,6 @@ def _train_task(
     return row, [episode.net_pnl for episode in episodes], trainer.config
 
 
-def _map(function: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], jobs: int) -> list[Any]:
-    if jobs <= 1:
-        return [function(*task) for task in tasks]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(function, *task) for task in tasks]
-        return [future.result() for future in futures]
-
-
 def run_quality_benchmark(
     config_path: Path,
     seeds: Sequence[int] = (0, 1, 2, 3, 4),
@@ -120,7 +111,7 @@ def run_quality_benchmark(
     """
     base = load_training_config(config_path)
     tasks = [(base, seed, shaped, runs_dir) for seed in seeds for shaped in (True, False)]
-    outcomes = _map(_train_task, tasks, jobs)
+    outcomes = run_tasks(_train_task, tasks, jobs)
     agents: dict[str, list[dict[str, Any]]] = {"shaped": [], "plain": []}
     daily: dict[str, list[list[float]]] = {"shaped": [], "plain": []}
     for (_, _, shaped, _), (row, pnl, _) in zip(tasks, outcomes, strict=True):
