@@ -100,3 +100,16 @@ def test_tiny_walk_forward_end_to_end(tmp_path, make_config):
     summary = json.loads(json_path.read_text())
     assert summary["n_test_sessions"] == 10
     assert len(pd.read_parquet(parquet_path)) == 4
+
+
+def test_run_tasks_gives_the_same_results_in_order_with_processes():
+    import math
+
+    from intraday_rl.walk_forward import run_tasks
+
+    tasks = [(2.0, float(k)) for k in range(6)]
+    seen = []
+    serial = run_tasks(math.pow, tasks, jobs=1)
+    parallel = run_tasks(math.pow, tasks, jobs=2, on_result=seen.append)
+    assert serial == parallel == [2.0**k for k in range(6)]
+    assert seen == parallel
