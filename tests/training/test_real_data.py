@@ -28,4 +28,5 @@ def test_hourly_fx_file_trains_into_an_agent_that_trades(make_config):
     result = trainer.train()
     assert len(trainer.market.sessions) > 250
     assert {session.n_bars for session in trainer.market.sessions} >= {24}
-    assert result.validation.n_trades > 0 or result.warnings
+    assert result.validation.n_trades > 0  # FX costs and the FX calendar: it trades
+    assert not any("never traded" in warning for warning in result.warnings)
