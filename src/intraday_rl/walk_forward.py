@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
-import numpy.typing as npt
 
 from intraday_rl.data.config import WalkForwardConfig
 from intraday_rl.data.source import MarketData, data_fingerprint, load_market_data
@@ -36,7 +35,6 @@ from intraday_rl.training.trainer_agent import SB3EnvPolicy, TrainerAgent
 
 _LOG = logging.getLogger(__name__)
 T = TypeVar("T")
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,7 +70,7 @@ def test_sequential_vec_env_spreads_sessions_across_envs(book):
 
 
 def test_vec_env_without_an_observation_table_gives_the_same_observations(sessions, monkeypatch):
-    import intraday_rl.env.book as book_module
+    import intraday_rl.env.episodes as book_module
 
     with_table = IntradayVecEnv(sessions, 3)
     monkeypatch.setattr(book_module, "MAX_OBSERVATION_TABLE_BYTES", 0)

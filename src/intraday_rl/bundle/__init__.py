@@ -12,7 +12,6 @@ called, and each runtime imports its own package when a bundle is loaded.
   bundles with Ed25519 (``load_policy(..., require_signature=True)`` refuses unsigned ones).
 """
 
-from intraday_rl.bundle.config import ExportConfig, ObservationNormalization, TrainingLineage
 from intraday_rl.bundle.errors import (
     BundleSignatureError,
     BundleSignatureInvalidError,
@@ -27,6 +26,7 @@ from intraday_rl.bundle.loading import (
     runtime_class,
     validate_bundle_latency,
 )
+from intraday_rl.bundle.normalization import ExportConfig, ObservationNormalization, TrainingLineage
 from intraday_rl.bundle.numpy_runtime import NumpyPolicy
 from intraday_rl.bundle.onnx_runtime import OnnxRuntimePolicy
 from intraday_rl.bundle.rollouts import collect_rollout_observations

@@ -18,7 +18,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 
 from intraday_rl.bundle.parity import load_reference
 from intraday_rl.bundle.schema import (
@@ -27,9 +26,9 @@ from intraday_rl.bundle.schema import (
     BundleMetadata,
     parse_linear,
 )
+from intraday_rl.shared.arrays import Float32Array
 from intraday_rl.shared.errors import BundleSchemaError
 
-Float32Array = npt.NDArray[np.float32]
 LinearWeights = list[tuple[Float32Array, Float32Array]]
 
 

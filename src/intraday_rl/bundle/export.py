@@ -25,15 +25,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from intraday_rl.bundle.config import (
+from intraday_rl.bundle.inputs import ObservationChecker
+from intraday_rl.bundle.loading import runtime_class
+from intraday_rl.bundle.metadata import build_metadata, bundle_files
+from intraday_rl.bundle.normalization import (
     ExportConfig,
     ObservationNormalization,
     TrainingLineage,
     VecNormalizeLike,
 )
-from intraday_rl.bundle.inputs import Float32Array, ObservationChecker
-from intraday_rl.bundle.loading import runtime_class
-from intraday_rl.bundle.metadata import build_metadata, bundle_files
 from intraday_rl.bundle.parity import ParityReference, compare_to_reference, save_reference
 from intraday_rl.bundle.schema import (
     NUMPY_FILE,
@@ -54,6 +54,7 @@ from intraday_rl.bundle.storage import (
 )
 from intraday_rl.features.config import FeatureSpec
 from intraday_rl.features.layout import ObservationLayout
+from intraday_rl.shared.arrays import Float32Array
 from intraday_rl.shared.errors import (
     BundleExportError,
     BundleVerificationError,

@@ -19,7 +19,7 @@ import numpy.typing as npt
 import torch
 from torch import nn
 
-from intraday_rl.bundle.config import ObservationNormalization
+from intraday_rl.bundle.normalization import ObservationNormalization
 from intraday_rl.bundle.schema import ONNX_INPUT, ONNX_OUTPUTS, ActionInfo, HeadKind
 from intraday_rl.bundle.torchscript_runtime import quiet_torchscript
 from intraday_rl.shared.errors import BundleExportError

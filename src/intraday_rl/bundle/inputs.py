@@ -17,9 +17,8 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from intraday_rl.shared.arrays import Float32Array
 from intraday_rl.shared.errors import PredictionInputError
-
-Float32Array = npt.NDArray[np.float32]
 
 FLOAT32: Final = np.dtype(np.float32)
 _FLOAT32_MAX: Final = float(np.finfo(np.float32).max)

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from intraday_rl.bundle.inputs import Float32Array, ObservationChecker
+from intraday_rl.bundle.inputs import ObservationChecker
+from intraday_rl.shared.arrays import Float32Array
 from intraday_rl.shared.errors import BundleError, PredictionInputError
 from intraday_rl.shared.policy import DEFAULT_LATENCY_SLO_US, LatencyStats
 

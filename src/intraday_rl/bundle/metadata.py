@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import ValidationError
 
-from intraday_rl.bundle.config import ObservationNormalization, TrainingLineage
+from intraday_rl.bundle.normalization import ObservationNormalization, TrainingLineage
 from intraday_rl.bundle.schema import (
     BUNDLE_FORMAT,
     BUNDLE_SCHEMA_VERSION,

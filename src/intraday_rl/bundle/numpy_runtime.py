@@ -16,11 +16,11 @@ import numpy as np
 import numpy.typing as npt
 
 from intraday_rl.bundle.consistency import read_numpy_weights
-from intraday_rl.bundle.inputs import Float32Array
 from intraday_rl.bundle.runtime import Action, BundlePolicy
 from intraday_rl.bundle.schema import NUMPY_FILE
 from intraday_rl.bundle.storage import LoadedBundle
 from intraday_rl.features.layout import ObservationLayout
+from intraday_rl.shared.arrays import Float32Array
 from intraday_rl.shared.errors import BundleSchemaError
 
 Layer = Callable[[Float32Array], Float32Array]

@@ -21,9 +21,8 @@ import numpy as np
 import numpy.typing as npt
 
 from intraday_rl.bundle.schema import RuntimeParity
+from intraday_rl.shared.arrays import Float32Array
 from intraday_rl.shared.errors import BundleSchemaError, BundleVerificationError
-
-Float32Array = npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True, slots=True)

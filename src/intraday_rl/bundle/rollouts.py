@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from intraday_rl.bundle.config import ObservationNormalization
+from intraday_rl.bundle.normalization import ObservationNormalization
 from intraday_rl.shared.errors import BundleExportError
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from intraday_rl.bundle.compatibility import check_compatibility
-from intraday_rl.bundle.inputs import FLOAT32, Float32Array, ObservationChecker
+from intraday_rl.bundle.inputs import FLOAT32, ObservationChecker
 from intraday_rl.bundle.latency import measure_predict_latency
 from intraday_rl.bundle.parity import ParityReference, compare_to_reference, load_reference
 from intraday_rl.bundle.schema import VERIFICATION_FILE, BundleMetadata, RuntimeName, RuntimeParity
@@ -29,6 +29,7 @@ from intraday_rl.bundle.signing import read_verified_bundle
 from intraday_rl.bundle.storage import LoadedBundle, copy_bundle, read_bundle
 from intraday_rl.features.config import FeatureSpec
 from intraday_rl.features.layout import ObservationLayout
+from intraday_rl.shared.arrays import Float32Array
 from intraday_rl.shared.errors import BundleRuntimeUnavailableError, PredictionInputError
 from intraday_rl.shared.policy import DEFAULT_LATENCY_SLO_US, LatencyStats
 

@@ -16,7 +16,7 @@ runs (see :mod:`intraday_rl.bundle.storage`). An optional ``signature.json`` (no
 :class:`BundleMetadata` also checks the rules that tie its fields together (one position level
 per action, levels within ``rules.max_exposure``, layer widths chaining from ``obs_dim`` to
 ``n_scores``, ...) and bounds the values that must stay sane whatever a signature says (parity
-tolerances <= :data:`~intraday_rl.bundle.config.MAX_SCORE_TOLERANCE`, |exposure| <=
+tolerances <= :data:`~intraday_rl.bundle.normalization.MAX_SCORE_TOLERANCE`, |exposure| <=
 :data:`MAX_EXPOSURE_BOUND`, finite numbers). See ``docs/bundle.md`` for every key.
 """
 
@@ -28,7 +28,7 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import Field, model_validator
 
-from intraday_rl.bundle.config import (
+from intraday_rl.bundle.normalization import (
     MAX_SCORE_TOLERANCE,
     ObservationNormalization,
     TrainingLineage,

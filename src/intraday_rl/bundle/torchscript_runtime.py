@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any, Self
 import numpy as np
 import numpy.typing as npt
 
-from intraday_rl.bundle.inputs import Float32Array
 from intraday_rl.bundle.runtime import Action, BundlePolicy
 from intraday_rl.bundle.schema import TORCHSCRIPT_FILE
 from intraday_rl.bundle.storage import LoadedBundle
 from intraday_rl.features.layout import ObservationLayout
+from intraday_rl.shared.arrays import Float32Array
 from intraday_rl.shared.errors import BundleRuntimeUnavailableError, BundleSchemaError
 
 if TYPE_CHECKING:

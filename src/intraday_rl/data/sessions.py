@@ -15,6 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from intraday_rl.data.config import SessionCalendar
+from intraday_rl.shared.arrays import BoolArray, FloatArray, IntArray
 from intraday_rl.shared.constants import (
     CLOSE,
     DEFAULT_SYMBOL,
@@ -27,10 +28,6 @@ from intraday_rl.shared.constants import (
     VOLUME,
 )
 from intraday_rl.shared.errors import DataError
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 NS_PER_DAY: Final = 86_400 * 1_000_000_000
 _PRICE_VOLUME = (OPEN, HIGH, LOW, CLOSE, VOLUME)

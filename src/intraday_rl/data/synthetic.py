@@ -58,6 +58,7 @@ from scipy.signal import lfilter
 
 from intraday_rl.data.config import SyntheticMarketConfig
 from intraday_rl.data.sessions import Session, session_bounds_ns, split_sessions
+from intraday_rl.shared.arrays import FloatArray, IntArray
 from intraday_rl.shared.constants import (
     CLOSE,
     HIGH,
@@ -69,9 +70,6 @@ from intraday_rl.shared.constants import (
     VOLUME,
 )
 from intraday_rl.shared.errors import DataError
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 __all__ = [
     "DEFAULT_ORACLE_THRESHOLD",

@@ -10,14 +10,12 @@ from __future__ import annotations
 import zoneinfo
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
-from intraday_rl.data.validation import BoolArray, fail_on_rows, format_row
+from intraday_rl.data.validation import fail_on_rows, format_row
+from intraday_rl.shared.arrays import BoolArray, IntArray
 from intraday_rl.shared.constants import TIMESTAMP
 from intraday_rl.shared.errors import DataError
-
-IntArray = npt.NDArray[np.int64]
 
 __all__ = ["TIMESTAMP_UNITS", "parse_timestamps"]
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Mapping, Sequence
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
+from intraday_rl.shared.arrays import BoolArray, FloatArray, IntArray
 from intraday_rl.shared.constants import (
     CLOSE,
     HIGH,
@@ -30,10 +30,6 @@ from intraday_rl.shared.constants import (
     VOLUME,
 )
 from intraday_rl.shared.errors import DataError
-
-BoolArray = npt.NDArray[np.bool_]
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 __all__ = [
     "coerce_numeric",

@@ -1,7 +1,7 @@
 """Intraday trading environments: the gymnasium env and its numpy-vectorized SB3 VecEnv."""
 
-from intraday_rl.env.book import EpisodeBook
 from intraday_rl.env.config import EnvConfig
+from intraday_rl.env.episodes import EpisodeBook
 from intraday_rl.env.trading_env import IntradayTradingEnv
 
 __all__ = ["EnvConfig", "EpisodeBook", "IntradayTradingEnv", "IntradayVecEnv"]

@@ -29,8 +29,8 @@ import numpy.typing as npt
 from gymnasium import spaces
 
 from intraday_rl.data.sessions import Session
-from intraday_rl.env.book import EpisodeBook
 from intraday_rl.env.config import EnvConfig
+from intraday_rl.env.episodes import EpisodeBook
 from intraday_rl.env.mechanics import control_variate, portfolio_fields
 from intraday_rl.market.accounting import Portfolio
 from intraday_rl.market.costs import fill_cost, split_costs

@@ -24,15 +24,13 @@ from stable_baselines3.common.vec_env.base_vec_env import (
 
 import intraday_rl.env.vec_kernel as kernel
 from intraday_rl.data.sessions import Session
-from intraday_rl.env.book import EpisodeBook
 from intraday_rl.env.config import EnvConfig
+from intraday_rl.env.episodes import EpisodeBook
 from intraday_rl.env.trading_env import as_book, make_spaces
 from intraday_rl.market.accounting import portfolio_state
+from intraday_rl.shared.arrays import FloatArray, IntArray
 from intraday_rl.shared.errors import EnvError
 from intraday_rl.shared.types import PortfolioState
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 
 class IntradayVecEnv(VecEnv):

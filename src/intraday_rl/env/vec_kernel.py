@@ -21,6 +21,7 @@ import numpy.typing as npt
 import intraday_rl.env.mechanics as mechanics
 import intraday_rl.market.rules as rules
 from intraday_rl.market import accounting, costs
+from intraday_rl.shared.arrays import FloatArray, IntArray
 
 _fill_cost = numba.njit(cache=True)(costs.fill_cost)
 _apply_fill = numba.njit(cache=True)(accounting.apply_fill)
@@ -29,8 +30,6 @@ _places_order = numba.njit(cache=True)(rules.places_order)
 _portfolio_fields = numba.njit(cache=True)(mechanics.portfolio_fields)
 _control_variate = numba.njit(cache=True)(mechanics.control_variate)
 
-F8 = npt.NDArray[np.float64]
-I8 = npt.NDArray[np.int64]
 
 # Rows of the float state.
 CASH, POSITION, AVG_PRICE, COSTS_PAID, PEAK_EQUITY, EQUITY, INTENDED, STEP_COST = range(8)
@@ -45,7 +44,15 @@ PROPORTIONAL, PER_SHARE, IMPACT, LOT, DEADBAND, CAPITAL, CONTROL_VARIATE, DECISI
 
 
 @numba.njit(cache=True)
-def _fill(fs: F8, ints: I8, i: int, quantity: float, price: float, volume: float, p: F8) -> None:
+def _fill(
+    fs: FloatArray,
+    ints: IntArray,
+    i: int,
+    quantity: float,
+    price: float,
+    volume: float,
+    p: FloatArray,
+) -> None:
     cost = _fill_cost(quantity, price, volume, p[PROPORTIONAL], p[PER_SHARE], p[IMPACT])
     fs[CASH, i], fs[POSITION, i], fs[AVG_PRICE, i] = _apply_fill(
         fs[CASH, i], fs[POSITION, i], fs[AVG_PRICE, i], quantity, price, cost
@@ -57,7 +64,13 @@ def _fill(fs: F8, ints: I8, i: int, quantity: float, price: float, volume: float
 
 @numba.njit(cache=True)
 def _step_one(
-    i: int, exposure: float, fs: F8, ints: I8, pending: F8, market: F8, p: F8
+    i: int,
+    exposure: float,
+    fs: FloatArray,
+    ints: IntArray,
+    pending: FloatArray,
+    market: FloatArray,
+    p: FloatArray,
 ) -> tuple[float, bool]:
     # IntradayTradingEnv.step for env i; returns (reward, done).
     delay = pending.shape[1]
@@ -95,7 +108,15 @@ def _step_one(
 
 
 @numba.njit(cache=True)
-def _write_fields(i: int, k: int, fs: F8, ints: I8, market: F8, p: F8, out: F8) -> None:
+def _write_fields(
+    i: int,
+    k: int,
+    fs: FloatArray,
+    ints: IntArray,
+    market: FloatArray,
+    p: FloatArray,
+    out: FloatArray,
+) -> None:
     fields = _portfolio_fields(
         fs[POSITION, i],
         fs[AVG_PRICE, i],
@@ -111,18 +132,18 @@ def _write_fields(i: int, k: int, fs: F8, ints: I8, market: F8, p: F8, out: F8) 
 
 @numba.njit(cache=True)
 def step_kernel(
-    action_index: I8,
-    exposure: F8,
-    levels: F8,
+    action_index: IntArray,
+    exposure: FloatArray,
+    levels: FloatArray,
     discrete: bool,
-    fs: F8,
-    ints: I8,
-    pending: F8,
-    market: F8,
-    p: F8,
+    fs: FloatArray,
+    ints: IntArray,
+    pending: FloatArray,
+    market: FloatArray,
+    p: FloatArray,
     rewards: npt.NDArray[np.float32],
     dones: npt.NDArray[np.bool_],
-    fields: F8,
+    fields: FloatArray,
 ) -> int:
     """Advance every env one bar in place and write its observation fields.
 
@@ -156,7 +177,14 @@ def step_kernel(
 
 
 @numba.njit(cache=True)
-def fields_kernel(envs: I8, fs: F8, ints: I8, market: F8, p: F8, out: F8) -> None:
+def fields_kernel(
+    envs: IntArray,
+    fs: FloatArray,
+    ints: IntArray,
+    market: FloatArray,
+    p: FloatArray,
+    out: FloatArray,
+) -> None:
     """Write the observation's portfolio fields of the given envs into ``out`` (k, 4)."""
     for k in range(envs.shape[0]):
         _write_fields(envs[k], k, fs, ints, market, p, out)

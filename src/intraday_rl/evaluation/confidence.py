@@ -33,10 +33,10 @@ from arch.bootstrap import SPA, StationaryBootstrap, optimal_block_length
 from intraday_rl.evaluation.metrics import (
     TRADING_DAYS_PER_YEAR,
     EvaluationError,
-    FloatArray,
     check_series,
     sharpe_ratio,
 )
+from intraday_rl.shared.arrays import FloatArray
 
 DEFAULT_LEVEL = 0.95
 DEFAULT_N_RESAMPLES = 2_000

@@ -27,11 +27,11 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from intraday_rl.shared.arrays import FloatArray
 from intraday_rl.shared.errors import IntradayRLError
 
 TRADING_DAYS_PER_YEAR = 252
 EULER_GAMMA = 0.5772156649015329
-FloatArray = npt.NDArray[np.float64]
 
 
 class EvaluationError(IntradayRLError, ValueError):

@@ -26,12 +26,12 @@ from intraday_rl.env.trading_env import IntradayTradingEnv
 from intraday_rl.evaluation.metrics import (
     TRADING_DAYS_PER_YEAR,
     EvaluationError,
-    FloatArray,
     PerformanceMetrics,
     check_capital,
     check_series,
     compute_metrics,
 )
+from intraday_rl.shared.arrays import FloatArray
 
 __all__ = [
     "ACCOUNT_FLOOR_FRACTION",

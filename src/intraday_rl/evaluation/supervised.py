@@ -30,15 +30,12 @@ from typing import Any, Final, Literal, get_args
 import numpy as np
 import numpy.typing as npt
 
-from intraday_rl.env.book import EpisodeBook
+from intraday_rl.env.episodes import EpisodeBook
 from intraday_rl.env.trading_env import IntradayTradingEnv
 from intraday_rl.evaluation.baselines import level_index
 from intraday_rl.evaluation.metrics import EvaluationError
 from intraday_rl.evaluation.rollout import evaluate_policy
-
-FloatArray = npt.NDArray[np.float64]
-Float32Array = npt.NDArray[np.float32]
-IntArray = npt.NDArray[np.int64]
+from intraday_rl.shared.arrays import Float32Array, FloatArray, IntArray
 
 SupervisedKind = Literal["ridge", "gbm"]
 SUPERVISED_KINDS: Final[tuple[str, ...]] = get_args(SupervisedKind)

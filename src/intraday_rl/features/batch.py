@@ -14,9 +14,10 @@ from typing import Final
 import numpy as np
 
 from intraday_rl.features.config import MIN_ZSCORE_STD, FeatureDef, FeatureSpec
-from intraday_rl.features.inputs import FloatArray, SessionBars, check_bar_arrays
+from intraday_rl.features.inputs import SessionBars, check_bar_arrays
 from intraday_rl.features.regime import not_fitted_error, regime_batch
 from intraday_rl.features.windows import rolling_deviation_and_std
+from intraday_rl.shared.arrays import FloatArray
 from intraday_rl.shared.constants import NS_PER_MINUTE
 
 

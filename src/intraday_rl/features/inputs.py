@@ -6,13 +6,10 @@ import datetime as dt
 from typing import Protocol
 
 import numpy as np
-import numpy.typing as npt
 
+from intraday_rl.shared.arrays import FloatArray, IntArray
 from intraday_rl.shared.constants import MAX_PRICE, MAX_VOLUME, MIN_PRICE
 from intraday_rl.shared.errors import FeatureError
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 # Accepted inputs (shared with data validation): in these ranges no ratio, product or sum of the
 # formulas overflows or hits 0.

@@ -19,11 +19,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from intraday_rl.shared.arrays import Float32Array
 from intraday_rl.shared.constants import PORTFOLIO_FIELDS
 from intraday_rl.shared.errors import FeatureError
 from intraday_rl.shared.types import PortfolioState
-
-Float32Array = npt.NDArray[np.float32]
 
 
 class ObservationLayout:

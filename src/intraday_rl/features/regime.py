@@ -39,10 +39,9 @@ import numpy.typing as npt
 from pydantic import Field, model_validator
 
 from intraday_rl.features.inputs import SessionBars
+from intraday_rl.shared.arrays import FloatArray
 from intraday_rl.shared.config import FrozenConfig
 from intraday_rl.shared.errors import FeatureError
-
-FloatArray = npt.NDArray[np.float64]
 
 N_REGRESSORS: Final = 3
 BPS: Final = 1e4

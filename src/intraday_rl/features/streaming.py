@@ -19,12 +19,12 @@ from intraday_rl.features.inputs import (
     MAX_PRICE,
     MAX_VOLUME,
     MIN_PRICE,
-    FloatArray,
     SessionBars,
     check_calendar,
 )
 from intraday_rl.features.regime import RegimeFilter, not_fitted_error
 from intraday_rl.features.windows import ExactRollingMoments
+from intraday_rl.shared.arrays import FloatArray
 from intraday_rl.shared.constants import NS_PER_MINUTE
 from intraday_rl.shared.errors import FeatureError
 

@@ -15,10 +15,9 @@ import math
 from typing import Final
 
 import numpy as np
-import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
-FloatArray = npt.NDArray[np.float64]
+from intraday_rl.shared.arrays import FloatArray
 
 _GRID_BITS: Final = 96
 _GRID: Final = 2.0**_GRID_BITS  # values are exact on this grid down to |x| ~ 2**-43

@@ -24,8 +24,8 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecMonitor
 
 import intraday_rl.training.run_dir as runs
 from intraday_rl.data.source import MarketData, load_market_data
-from intraday_rl.env.book import EpisodeBook
 from intraday_rl.env.config import EnvConfig
+from intraday_rl.env.episodes import EpisodeBook
 from intraday_rl.env.trading_env import IntradayTradingEnv
 from intraday_rl.env.vec_env import IntradayVecEnv
 from intraday_rl.evaluation.rollout import PolicySummary, evaluate_policy

@@ -20,11 +20,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from intraday_rl.bundle.config import ExportConfig, ObservationNormalization, VecNormalizeLike
 from intraday_rl.bundle.export import export_bundle
 from intraday_rl.bundle.inputs import ObservationChecker
 from intraday_rl.bundle.latency import measure_predict_latency
 from intraday_rl.bundle.loading import load_policy
+from intraday_rl.bundle.normalization import (
+    ExportConfig,
+    ObservationNormalization,
+    VecNormalizeLike,
+)
 from intraday_rl.bundle.runtime import BundlePolicy
 from intraday_rl.bundle.torchscript_runtime import TorchScriptPolicy
 from intraday_rl.features.config import FeatureSpec

@@ -13,9 +13,9 @@ from intraday_rl.data.sessions import Session
 from intraday_rl.features import FeatureSpec, compute_features_many
 from intraday_rl.features.layout import ObservationLayout
 from intraday_rl.features.regime import BPS
+from intraday_rl.shared.arrays import FloatArray
 from intraday_rl.shared.errors import EnvError
 
-FloatArray = npt.NDArray[np.float64]
 MAX_OBSERVATION_TABLE_BYTES = 512 * 2**20
 
 
