@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/intraday-rl data generate --sessions 1000 --seed 7 --out artifacts/market.parquet
 	$(BIN)/intraday-rl data validate artifacts/market.parquet
-	$(BIN)/intraday-rl demo --config configs/dqn_risk_aware.yaml
+	$(BIN)/intraday-rl demo --config config/dqn_risk_aware.yaml
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

@@ -39,7 +39,7 @@ config = {
     "run": {"name": "example_risk_aware", "runs_dir": "runs"},
 }
 
-trainer = create_trainer_agent(config)  # a YAML path works too: configs/dqn_risk_aware.yaml
+trainer = create_trainer_agent(config)  # a YAML path works too: config/dqn_risk_aware.yaml
 result = trainer.train()
 print(f"run directory: {result.run_dir}")
 print(

@@ -156,7 +156,7 @@ def data_validate(
 @app.command("demo")
 def demo(
     config: Annotated[Path, typer.Option(help="Training config of the demo agent.")] = Path(
-        "configs/dqn_risk_aware.yaml"
+        "config/dqn_risk_aware.yaml"
     ),
     timesteps: Annotated[
         int | None, typer.Option(min=1000, help="Override total_timesteps (a quicker demo).")
@@ -211,7 +211,7 @@ def _total_timesteps(config: Path) -> int:
 @app.command("train")
 def train(
     config: Annotated[
-        Path | None, typer.Option(help="Training YAML (see configs/); required unless --resume.")
+        Path | None, typer.Option(help="Training YAML (see config/); required unless --resume.")
     ] = None,
     resume: Annotated[
         Path | None, typer.Option(help="Run directory to continue from its last checkpoint.")
@@ -283,7 +283,7 @@ def bench_risk(
 @bench_app.command("quality")
 def bench_quality(
     config: Annotated[Path, typer.Option(help="Training config to compare.")] = Path(
-        "configs/dqn_risk_aware.yaml"
+        "config/dqn_risk_aware.yaml"
     ),
     seeds: Annotated[str, typer.Option(help="Comma-separated seeds.")] = "0,1,2,3,4",
     folds: Annotated[int, typer.Option(min=0, help="Walk-forward folds (0: skip).")] = 4,
@@ -347,7 +347,7 @@ def _seeds(text: str) -> tuple[int, ...]:
 @app.command("tune")
 def tune(
     config: Annotated[Path, typer.Option(help="Training config with a 'tune' section.")] = Path(
-        "configs/dqn_risk_aware.yaml"
+        "config/dqn_risk_aware.yaml"
     ),
     trials: Annotated[int | None, typer.Option(min=1, help="Trials (the section's default).")] = (
         None
@@ -393,7 +393,7 @@ def tune(
 @app.command("walk-forward")
 def walk_forward(
     config: Annotated[Path, typer.Option(help="Training config.")] = Path(
-        "configs/dqn_risk_aware.yaml"
+        "config/dqn_risk_aware.yaml"
     ),
     data: Annotated[
         Path | None, typer.Option(help="An OHLCV file instead of the config's data source.")

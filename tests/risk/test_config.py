@@ -1,3 +1,6 @@
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -28,9 +31,18 @@ def _default_data() -> dict:
     return yaml.safe_load(default_risk_policy_text())
 
 
-def test_shipped_config_file_is_identical_to_the_packaged_default():
+def test_the_wheel_packages_config_risk_limits_as_the_default(tmp_path):
+    # One copy in the repository; the wheel carries it as the package's default resource.
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(REPO)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("intraday_rl-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        packaged = archive.read("intraday_rl/risk/default_risk_limits.yaml").decode("utf-8")
     shipped = (REPO / "config" / "risk_limits.yaml").read_text(encoding="utf-8")
-    assert shipped == default_risk_policy_text()
+    assert packaged == shipped == default_risk_policy_text()
 
 
 def test_shipped_policy_loads_and_lists_every_configurable_code():

@@ -5,7 +5,12 @@ import pytest
 from intraday_rl.shared.errors import ConfigError
 from intraday_rl.training.config import TrainingConfig, load_training_config
 
-CONFIGS = sorted(Path(__file__).parents[2].joinpath("configs").glob("*.yaml"))
+# config/ holds the training configs and the risk policies (risk_limits*.yaml).
+CONFIGS = sorted(
+    path
+    for path in Path(__file__).parents[2].joinpath("config").glob("*.yaml")
+    if not path.name.startswith("risk_limits")
+)
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.name for p in CONFIGS])

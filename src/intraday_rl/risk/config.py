@@ -28,6 +28,9 @@ from intraday_rl.shared.types import RiskAction
 
 RISK_POLICY_SCHEMA_VERSION = 1
 DEFAULT_POLICY_RESOURCE = "default_risk_limits.yaml"
+# The one copy: config/risk_limits.yaml. The wheel packages it as intraday_rl/risk/<resource>
+# (pyproject's force-include); a source checkout (editable install) reads the repository file.
+_SOURCE_DEFAULT_POLICY = Path(__file__).resolve().parents[3] / "config" / "risk_limits.yaml"
 
 PositiveLimit = Annotated[float | None, Field(gt=0.0, allow_inf_nan=False)]
 ActionName = Literal["WARN", "REDUCE", "BLOCK", "HALT", "LIQUIDATE"]
@@ -274,14 +277,23 @@ def load_risk_policy(path: str | Path) -> RiskPolicy:
 
 
 def load_default_risk_policy() -> RiskPolicy:
-    """Return the shipped default policy (``intraday_rl/risk/default_risk_limits.yaml``)."""
+    """Return the shipped default policy (``config/risk_limits.yaml``)."""
     text = default_risk_policy_text()
     return _parse_yaml_text(text, DEFAULT_POLICY_RESOURCE)
 
 
 def default_risk_policy_text() -> str:
-    """Return the text of the shipped default policy file."""
-    return resources.files("intraday_rl.risk").joinpath(DEFAULT_POLICY_RESOURCE).read_text("utf-8")
+    """Return the text of the shipped default policy file (``config/risk_limits.yaml``)."""
+    packaged = resources.files("intraday_rl.risk").joinpath(DEFAULT_POLICY_RESOURCE)
+    if packaged.is_file():
+        return packaged.read_text("utf-8")
+    try:
+        return _SOURCE_DEFAULT_POLICY.read_text(encoding="utf-8")
+    except OSError as error:
+        raise RiskConfigError(
+            f"the default risk policy is missing: neither the packaged {DEFAULT_POLICY_RESOURCE} "
+            f"nor {_SOURCE_DEFAULT_POLICY} can be read ({error.strerror})"
+        ) from None
 
 
 def policy_to_yaml(policy: RiskPolicy) -> str:
