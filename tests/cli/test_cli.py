@@ -1,5 +1,6 @@
 import json
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -46,37 +47,17 @@ def test_data_validate_reports_the_bad_row_and_exits_non_zero(tmp_path):
     assert "high" in result.output
 
 
-def _tiny_training_yaml(tmp_path):
-    config = {
-        "algo_params": {
-            "learning_starts": 200,
-            "buffer_size": 5000,
-            "policy_kwargs": {"net_arch": [16]},
-        },
-        "training_params": {
-            "total_timesteps": 1000,
-            "n_envs": 4,
-            "eval_freq": 500,
-            "checkpoint_freq": 500,
-        },
-        "env": {
-            "data": {
-                "builtin": {
-                    "n_sessions": 16,
-                    "seed": 3,
-                    "calendar": {"open_time": "09:30:00", "close_time": "10:30:00"},
-                }
-            }
-        },
-        "run": {"name": "cli", "runs_dir": str(tmp_path / "runs")},
-    }
-    path = tmp_path / "tiny.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
+@pytest.fixture
+def tiny_yaml(make_config, config_file):
+    """The shared tiny DQN config (tests/conftest.py), 1,000 steps, written to a YAML file."""
+    config = make_config(
+        training_params={"total_timesteps": 1000, "eval_freq": 500}, run={"name": "cli"}
+    )
+    return config_file(config, "tiny.yaml")
 
 
-def test_demo_trains_and_prints_the_agent_beside_every_baseline(tmp_path):
-    path = _tiny_training_yaml(tmp_path)
+def test_demo_trains_and_prints_the_agent_beside_every_baseline(tiny_yaml):
+    path = tiny_yaml
     result = runner.invoke(app, ["demo", "--config", str(path), "--no-progress"])
     assert result.exit_code == 0, result.output
     for name in ("DQN (risk-aware)", "flat", "buy_and_hold", "random", "oracle"):
@@ -84,8 +65,8 @@ def test_demo_trains_and_prints_the_agent_beside_every_baseline(tmp_path):
     assert "Test sessions" in result.output
 
 
-def test_train_prints_run_directory_and_validation(tmp_path):
-    path = _tiny_training_yaml(tmp_path)
+def test_train_prints_run_directory_and_validation(tiny_yaml):
+    path = tiny_yaml
     result = runner.invoke(app, ["train", "--config", str(path), "--no-progress"])
     assert result.exit_code == 0, result.output
     assert "run directory:" in result.output
@@ -108,8 +89,8 @@ def test_bench_env_prints_json_with_its_keys():
         assert report[key] > 0
 
 
-def test_train_exports_a_bundle_that_validate_latency_accepts(tmp_path):
-    config = yaml.safe_load(_tiny_training_yaml(tmp_path).read_text())
+def test_train_exports_a_bundle_that_validate_latency_accepts(tmp_path, tiny_yaml):
+    config = yaml.safe_load(tiny_yaml.read_text())
     config["run"]["export_bundle"] = True
     path = tmp_path / "export.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -150,8 +131,9 @@ def test_bench_train_prints_its_keys():
     assert report["dqn_fps_anytrading"] > 0
 
 
-def _regime_yaml(tmp_path):
-    path = _tiny_training_yaml(tmp_path)
+@pytest.fixture
+def regime_yaml(tiny_yaml):
+    path = tiny_yaml
     config = yaml.safe_load(path.read_text())
     config["env"].update(
         decision_every=3,
@@ -163,8 +145,8 @@ def _regime_yaml(tmp_path):
     return path
 
 
-def test_walk_forward_prints_folds_and_writes_json_and_parquet(tmp_path):
-    path = _regime_yaml(tmp_path)
+def test_walk_forward_prints_folds_and_writes_json_and_parquet(tmp_path, regime_yaml):
+    path = regime_yaml
     out = tmp_path / "wf"
     result = runner.invoke(
         app,
@@ -178,8 +160,8 @@ def test_walk_forward_prints_folds_and_writes_json_and_parquet(tmp_path):
     assert (out / "walk_forward.parquet").exists()
 
 
-def test_walk_forward_with_too_few_dates_names_the_need(tmp_path):
-    path = _regime_yaml(tmp_path)
+def test_walk_forward_with_too_few_dates_names_the_need(tmp_path, regime_yaml):
+    path = regime_yaml
     result = runner.invoke(
         app, ["walk-forward", "--config", str(path), "--folds", "9", "--test-sessions", "10"]
     )
@@ -187,8 +169,8 @@ def test_walk_forward_with_too_few_dates_names_the_need(tmp_path):
     assert "walk_forward_folds: need" in result.output
 
 
-def test_bench_quality_reports_every_goal_key(tmp_path):
-    path = _regime_yaml(tmp_path)
+def test_bench_quality_reports_every_goal_key(tmp_path, regime_yaml):
+    path = regime_yaml
     result = runner.invoke(
         app,
         ["bench", "quality", "--config", str(path), "--seeds", "0,1", "--folds", "0",
@@ -207,13 +189,13 @@ def test_bench_quality_reports_every_goal_key(tmp_path):
     assert isinstance(report["goal_met"], bool)
 
 
-def test_walk_forward_takes_any_ohlcv_file(tmp_path):
+def test_walk_forward_takes_any_ohlcv_file(tmp_path, regime_yaml):
     data = tmp_path / "bars.parquet"
     generated = runner.invoke(
         app, ["data", "generate", "--sessions", "24", "--seed", "5", "--out", str(data)]
     )
     assert generated.exit_code == 0, generated.output
-    path = _regime_yaml(tmp_path)
+    path = regime_yaml
     out = tmp_path / "wf"
     result = runner.invoke(
         app,
