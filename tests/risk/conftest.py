@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
 import pytest
 
 from intraday_rl.risk import (
@@ -129,6 +133,18 @@ class Kit:
 @pytest.fixture
 def kit(clock: FixedClock) -> Kit:
     return Kit(clock)
+
+
+@pytest.fixture(scope="session")
+def batch() -> ModuleType:
+    """The numpy batch twins of the calculators (``batch_twins.py``, next to this file)."""
+    path = Path(__file__).with_name("batch_twins.py")
+    spec = importlib.util.spec_from_file_location("risk_batch_twins", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture

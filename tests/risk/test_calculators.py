@@ -7,7 +7,6 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intraday_rl.risk import batch
 from intraday_rl.risk.calculators import (
     EwmaVariance,
     PeakTracker,
@@ -32,7 +31,7 @@ def _close(a: float, b: float) -> bool:
 
 @settings(max_examples=EXAMPLES, deadline=None)
 @given(st.lists(positive, min_size=1, max_size=200))
-def test_peak_tracker_drawdown_equals_batch_at_every_step(values):
+def test_peak_tracker_drawdown_equals_batch_at_every_step(batch, values):
     tracker = PeakTracker()
     expected = batch.drawdown_series(values)
     for index, value in enumerate(values):
@@ -47,7 +46,7 @@ def test_peak_tracker_drawdown_equals_batch_at_every_step(values):
     st.floats(min_value=0.5, max_value=0.999),
     st.floats(min_value=1e-8, max_value=1e-2),
 )
-def test_ewma_variance_equals_batch_at_every_step(values, lam, initial):
+def test_ewma_variance_equals_batch_at_every_step(batch, values, lam, initial):
     estimator = EwmaVariance(lam, initial)
     expected = batch.ewma_variance_series(values, lam, initial)
     for index, value in enumerate(values):
@@ -74,7 +73,7 @@ def test_ewma_volatility_agrees_with_a_direct_weighted_sum():
     st.lists(st.integers(min_value=0, max_value=5_000), min_size=1, max_size=200),
     st.integers(min_value=1, max_value=2_000),
 )
-def test_window_counter_equals_batch(gaps, window):
+def test_window_counter_equals_batch(batch, gaps, window):
     times = np.cumsum(gaps).tolist()
     counter = WindowCounter(window)
     expected = batch.window_counts(times, window)
@@ -85,7 +84,7 @@ def test_window_counter_equals_batch(gaps, window):
 
 @settings(max_examples=EXAMPLES, deadline=None)
 @given(st.lists(positive, min_size=1, max_size=300), st.integers(min_value=1, max_value=40))
-def test_rolling_mean_equals_batch(values, size):
+def test_rolling_mean_equals_batch(batch, values, size):
     rolling = RollingMean(size)
     expected = batch.rolling_mean_series(values, size)
     for index, value in enumerate(values):
@@ -112,7 +111,9 @@ def test_running_sum_equals_math_fsum(values):
     assert math.isclose(total.value, math.fsum(values), rel_tol=TOL, abs_tol=1e-6)
 
 
-def test_turnover_and_daily_loss_batch_twins():
+def test_turnover_and_daily_loss_batch_twins(
+    batch,
+):
     quantities, prices = [100.0, -50.0, 25.0], [10.0, 12.0, 8.0]
     total = RunningSum()
     for quantity, price in zip(quantities, prices, strict=True):
@@ -131,7 +132,7 @@ def test_turnover_and_daily_loss_batch_twins():
     st.integers(min_value=1, max_value=500),
 )
 def test_parametric_var_and_cvar_agree_with_an_independent_normal(
-    sigma, exposure, confidence, horizon
+    batch, sigma, exposure, confidence, horizon
 ):
     normal = NormalDist(0.0, sigma * math.sqrt(horizon) * abs(exposure) or 1e-300)
     expected_var = -normal.inv_cdf(1.0 - confidence) if exposure else 0.0
@@ -156,7 +157,9 @@ def test_cvar_multiplier_matches_a_monte_carlo_tail_mean():
     assert abs(float(tail.mean()) - normal_cvar_multiplier(0.99)) < 0.02
 
 
-def test_engine_drawdown_var_and_volatility_match_batch_computations():
+def test_engine_drawdown_var_and_volatility_match_batch_computations(
+    batch,
+):
     from intraday_rl.risk import Bar, Fill, RiskAgentV2, load_default_risk_policy
 
     policy = load_default_risk_policy()

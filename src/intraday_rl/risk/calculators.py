@@ -1,6 +1,6 @@
 """Incremental risk calculators: each update is O(1) (amortized for the windowed ones).
 
-Every calculator has a numpy batch twin in :mod:`intraday_rl.risk.batch`; tests check that they
+Every calculator has a numpy batch twin in ``tests/risk/batch_twins.py``; tests check that they
 agree to 1e-9 on random series. The calculators hold plain floats so the engine's hot path reads
 them without conversions.
 """

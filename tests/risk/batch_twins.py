@@ -1,8 +1,8 @@
 """Batch (numpy) twins of the incremental calculators, over a whole series at once.
 
-They are independent implementations of the same definitions: tests check that the O(1)
-calculators of :mod:`intraday_rl.risk.calculators` agree with them to 1e-9 on random series, and
-evaluation code may use them on a backtest's equity curve.
+Test helpers (the ``batch`` fixture of ``conftest.py``): independent implementations of the same
+definitions, which ``test_calculators.py`` holds the O(1) calculators of
+:mod:`intraday_rl.risk.calculators` to, within 1e-9, on random series.
 """
 
 from __future__ import annotations
