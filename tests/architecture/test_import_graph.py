@@ -107,3 +107,35 @@ def test_no_context_imports_itself_through_others(module_graph):
 
 def test_the_checker_finds_a_planted_circle():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == [["a", "b", "c"]]
+
+
+# What each context may import (ARCHITECTURE.md's table); top-level apps (cli, demo, bench ...)
+# may import anything. evaluation/ is the lower layer training may use; walk_forward (and the
+# reports and backtests to come) the upper one, which may use training.
+ALLOWED: dict[str, set[str]] = {
+    "shared": set(),
+    "data": {"shared"},
+    "features": {"shared"},
+    "market": {"shared"},
+    "risk": {"shared"},
+    "env": {"shared", "data", "features", "market"},
+    "bundle": {"shared", "features"},
+    "evaluation": {"shared", "data", "features", "market", "env"},
+    "training": {"shared", "data", "features", "market", "env", "risk", "bundle", "evaluation"},
+    "walk_forward": {"shared", "data", "features", "market", "env", "evaluation", "training"},
+    "execution": {"shared", "features", "market", "risk", "bundle"},
+    "agents": {"training"},
+}
+
+
+def test_each_context_imports_only_the_floors_below_it(module_graph):
+    breaches = []
+    for name, targets in module_graph.items():
+        parts = name.split(".")
+        if len(parts) < 2 or parts[1] not in ALLOWED:
+            continue
+        for target in targets:
+            floor = target.split(".")[1] if "." in target else ""
+            if floor != parts[1] and floor not in ALLOWED[parts[1]]:
+                breaches.append(f"{name} imports {target}")
+    assert breaches == []

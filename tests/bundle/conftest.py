@@ -18,13 +18,15 @@ import numpy as np
 import pytest
 import torch
 
-from intraday_rl.bundle import ObservationNormalization, collect_rollout_observations, export_bundle
+from intraday_rl.bundle import ObservationNormalization
 from intraday_rl.bundle.storage import file_record, integrity_block
 from intraday_rl.data.config import SessionCalendar, SyntheticMarketConfig
 from intraday_rl.data.sessions import split_sessions
 from intraday_rl.data.synthetic import generate_market
 from intraday_rl.env import EnvConfig, IntradayTradingEnv, IntradayVecEnv
 from intraday_rl.features.layout import ObservationLayout
+from intraday_rl.training.export import export_sb3_model
+from intraday_rl.training.rollouts import collect_rollout_observations
 
 SHORT_CALENDAR = SessionCalendar(open_time=dt.time(9, 30), close_time=dt.time(10, 30))
 N_PARITY_OBSERVATIONS = 1200
@@ -116,7 +118,7 @@ def export(item: Trained, path: Path, **overrides: Any) -> Path:
         "parity_observations": item.observations,
     }
     arguments.update(overrides)
-    return export_bundle(item.model, path, **arguments)
+    return export_sb3_model(item.model, path, **arguments)
 
 
 @pytest.fixture(scope="session")

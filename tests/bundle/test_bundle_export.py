@@ -17,9 +17,16 @@ from intraday_rl.bundle import (
     load_policy,
     read_bundle,
 )
-from intraday_rl.bundle.schema import NUMPY_FILE, ONNX_FILE, TORCHSCRIPT_FILE, VERIFICATION_FILE
+from intraday_rl.bundle.schema import (
+    NUMPY_FILE,
+    ONNX_FILE,
+    RUNTIME_NAMES,
+    TORCHSCRIPT_FILE,
+    VERIFICATION_FILE,
+)
 from intraday_rl.shared.errors import BundleExportError
 from intraday_rl.shared.policy import RLPolicy
+from intraday_rl.training.export import export_sb3_model
 
 RUNTIMES = (TorchScriptPolicy, OnnxRuntimePolicy, NumpyPolicy)
 ALGORITHMS = ("DQN", "QRDQN", "PPO", "A2C")
@@ -219,7 +226,7 @@ def test_export_rejects_unsupported_models(layout, lineage, tmp_path):
     from intraday_rl.env import EnvConfig
 
     with pytest.raises(BundleExportError, match=r"expected an SB3 DQN, QRDQN, PPO, A2C model"):
-        export_bundle(
+        export_sb3_model(
             _UnsupportedModel(),
             tmp_path / "b",
             layout=layout,
@@ -228,3 +235,100 @@ def test_export_rejects_unsupported_models(layout, lineage, tmp_path):
             lineage=lineage,
         )
     assert not list(tmp_path.iterdir())
+
+
+def test_export_takes_any_framework_network_with_its_reference_predict(layout, lineage, tmp_path):
+    # The seam an RLlib backend uses: a plain torch network and its own greedy predict, no SB3.
+    import torch
+
+    from intraday_rl.bundle.graph import (
+        ExportModule,
+        ExtractedPolicy,
+        discrete_action_info,
+        frozen,
+        mlp_program,
+    )
+    from intraday_rl.env import EnvConfig
+
+    torch.manual_seed(0)
+    network = frozen(
+        torch.nn.Sequential(
+            torch.nn.Linear(layout.obs_dim, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3)
+        )
+    )
+    layers, weights = mlp_program(list(network), n_quantiles=None)
+    policy = ExtractedPolicy(
+        algorithm="DQN",
+        policy_class="RLlibQModule",
+        head="q_argmax",
+        module=ExportModule(network, "q_argmax", None).eval(),
+        action=discrete_action_info(3, (-1.0, 0.0, 1.0)),
+        obs_shape=(layout.obs_dim,),
+        framework="ray-rllib",
+        framework_version="test",
+        layers=layers,
+        numpy_weights=weights,
+    )
+
+    def reference(observations):
+        with torch.no_grad():
+            return network(torch.from_numpy(observations)).argmax(dim=-1).numpy()
+
+    observations = np.random.default_rng(1).standard_normal((1000, layout.obs_dim))
+    path = export_bundle(
+        policy,
+        tmp_path / "b",
+        reference_predict=reference,
+        layout=layout,
+        feature_spec=EnvConfig().features,
+        lineage=lineage,
+        parity_observations=observations.astype(np.float32),
+    )
+    metadata = read_bundle(path).metadata
+    assert metadata.algorithm.framework == "ray-rllib"
+    assert set(metadata.runtimes) == set(RUNTIME_NAMES)
+    loaded = load_policy(path, runtimes=["numpy"])
+    batch = observations[:64].astype(np.float32)
+    actions, _ = loaded.predict(batch)
+    np.testing.assert_array_equal(actions, reference(batch))
+
+
+def test_export_refuses_a_network_that_disagrees_with_its_reference(layout, lineage, tmp_path):
+    import torch
+
+    from intraday_rl.bundle.graph import ExportModule, ExtractedPolicy, discrete_action_info
+    from intraday_rl.env import EnvConfig
+    from intraday_rl.shared.errors import BundleVerificationError
+
+    network = torch.nn.Sequential(torch.nn.Linear(layout.obs_dim, 3))
+    policy = ExtractedPolicy(
+        algorithm="DQN",
+        policy_class="Q",
+        head="q_argmax",
+        module=ExportModule(network, "q_argmax", None).eval(),
+        action=discrete_action_info(3, (-1.0, 0.0, 1.0)),
+        obs_shape=(layout.obs_dim,),
+        framework="other",
+        framework_version="0",
+    )
+    arguments = {
+        "layout": layout,
+        "feature_spec": EnvConfig().features,
+        "lineage": lineage,
+        "parity_observations": np.random.default_rng(2).standard_normal((1000, layout.obs_dim)),
+    }
+    with pytest.raises(BundleExportError, match=r"reference_predict: expected 1000 action"):
+        export_bundle(
+            policy, tmp_path / "b", reference_predict=lambda o: np.full(len(o), 7), **arguments
+        )
+    with pytest.raises(BundleVerificationError, match="extracted graph"):
+        export_bundle(
+            policy,
+            tmp_path / "b",
+            # argmin where the network takes argmax: a framework/graph mismatch export must catch
+            reference_predict=lambda o: (
+                network(torch.from_numpy(o)).argmin(dim=-1).detach().numpy()
+            ),
+            **arguments,
+        )
+    assert not (tmp_path / "b").exists()

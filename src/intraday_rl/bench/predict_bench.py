@@ -25,8 +25,6 @@ from intraday_rl.bundle import (
     NumpyPolicy,
     OnnxRuntimePolicy,
     TorchScriptPolicy,
-    collect_rollout_observations,
-    export_bundle,
     load_policy,
 )
 from intraday_rl.bundle.latency import latency_stats, single_threaded
@@ -34,6 +32,8 @@ from intraday_rl.data.config import SyntheticMarketConfig
 from intraday_rl.data.sessions import split_sessions
 from intraday_rl.data.synthetic import generate_market
 from intraday_rl.env import EnvConfig, EpisodeBook, IntradayTradingEnv
+from intraday_rl.training.export import export_sb3_model
+from intraday_rl.training.rollouts import collect_rollout_observations
 
 TARGET_DEFAULT_P50_US = 7.0
 TARGET_DEFAULT_P99_US = 12.0
@@ -169,7 +169,7 @@ def run_predict_benchmark(
             observations = collect_rollout_observations(
                 model, env, bench.n_observations, seed=bench.seed
             )
-            path = export_bundle(
+            path = export_sb3_model(
                 model,
                 root / algorithm.lower(),
                 layout=env.layout,

@@ -1,9 +1,10 @@
-"""Policy bundles: export from SB3, verified loading, microsecond predict, latency validation.
+"""Policy bundles: export, verified loading, microsecond predict, latency validation.
 
 Importing this package loads neither SB3 nor torch nor onnxruntime: export imports torch when
 called, and each runtime imports its own package when a bundle is loaded.
 
-- :func:`export_bundle` writes a verified bundle folder from a trained SB3 model;
+- :func:`export_bundle` writes a verified bundle folder from an extracted policy network and
+  its framework's reference predict (SB3 models: ``intraday_rl.training.export.export_sb3_model``);
 - :func:`load_policy` opens a bundle with the fastest installed runtime that verifies;
 - :class:`OnnxRuntimePolicy`, :class:`NumpyPolicy`, :class:`TorchScriptPolicy` are the runtimes
   (each ``load_bundle(path)``), all implementing :class:`~intraday_rl.shared.policy.RLPolicy`;
@@ -29,7 +30,6 @@ from intraday_rl.bundle.loading import (
 from intraday_rl.bundle.normalization import ExportConfig, ObservationNormalization, TrainingLineage
 from intraday_rl.bundle.numpy_runtime import NumpyPolicy
 from intraday_rl.bundle.onnx_runtime import OnnxRuntimePolicy
-from intraday_rl.bundle.rollouts import collect_rollout_observations
 from intraday_rl.bundle.runtime import BundlePolicy
 from intraday_rl.bundle.schema import (
     BUNDLE_SCHEMA_VERSION,
@@ -75,7 +75,6 @@ __all__ = [
     "TrainingLineage",
     "VerifiedBundle",
     "available_runtimes",
-    "collect_rollout_observations",
     "export_bundle",
     "generate_signing_key",
     "load_policy",

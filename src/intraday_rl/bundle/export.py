@@ -1,14 +1,15 @@
-"""Export a trained SB3 model as a verified bundle (written to a temp folder, renamed into place).
+"""Export an extracted policy as a verified bundle (written to a temp folder, renamed into place).
 
 Steps of :func:`export_bundle`:
 
 1. check the arguments (target, layout vs feature spec, normalization, lineage, observations);
-2. extract the greedy network (:mod:`intraday_rl.bundle.graph`) and check that, run eagerly,
-   it reproduces SB3's ``predict(obs, deterministic=True)`` on the parity observations;
+2. check that the extracted greedy network (:mod:`intraday_rl.bundle.graph`), run eagerly,
+   reproduces the reference predict (the training framework's own greedy actions) on the
+   parity observations;
 3. write ``policy.pt``, ``policy.onnx``, ``policy.npz`` (MLPs), ``verification.npz`` and a draft
    ``metadata.json`` into a hidden folder next to the target;
 4. load every runtime from that folder through the normal verified load path, compare it with
-   SB3 on all parity observations, and time its predict;
+   the reference on all parity observations, and time its predict;
 5. record parity and latency in ``metadata.json``, re-read the folder, rename it into place.
 
 Any failure removes the temp folder: the target is either the complete bundle or untouched.
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +33,6 @@ from intraday_rl.bundle.normalization import (
     ExportConfig,
     ObservationNormalization,
     TrainingLineage,
-    VecNormalizeLike,
 )
 from intraday_rl.bundle.parity import ParityReference, compare_to_reference, save_reference
 from intraday_rl.bundle.schema import (
@@ -68,38 +68,43 @@ _LOG = logging.getLogger(__name__)
 MIN_RECOMMENDED_PARITY_OBSERVATIONS = 1000
 
 
+ReferencePredict = Callable[[Float32Array], npt.NDArray[Any]]
+
+
 def export_bundle(
-    model: Any,
+    policy: ExtractedPolicy,
     out_dir: str | Path,
     *,
+    reference_predict: ReferencePredict,
     layout: ObservationLayout,
     feature_spec: FeatureSpec,
-    position_levels: tuple[float, ...],
     lineage: Mapping[str, Any],
     validation_metrics: Mapping[str, float] | None = None,
     risk_policy_hash: str | None = None,
-    normalization: ObservationNormalization | VecNormalizeLike | None = None,
     parity_observations: npt.ArrayLike | None = None,
     overwrite: bool = False,
     config: ExportConfig | None = None,
     rules: ActingRules | None = None,
 ) -> Path:
-    """Export an SB3 DQN / QR-DQN / PPO / A2C model as a verified bundle folder.
+    """Export an extracted policy as a verified bundle folder.
+
+    For an SB3 model, :func:`intraday_rl.training.export.export_sb3_model` extracts the network
+    and the reference and calls this.
 
     Args:
-        model: The trained SB3 model (Discrete actions; PPO / A2C also Box).
+        policy: The greedy network and its records (:class:`~intraday_rl.bundle.graph.
+            ExtractedPolicy`), its observation normalization included.
         out_dir: The bundle folder to create (its parent is created if needed).
+        reference_predict: The training framework's greedy predict on raw observations (n,
+            obs_dim) float32 → actions (n,) int or (n, dims) float: what every runtime must match.
         layout: The observation layout the model was trained on.
         feature_spec: The feature spec behind ``layout`` (its columns must be the layout's).
-        position_levels: Target exposure of each discrete action (``EnvConfig.position_levels``).
         lineage: ``config_hash``, ``data_fingerprint``, ``seed``, ``timesteps`` (or
             ``total_timesteps``), optional ``git_commit``; other keys are kept under ``extra``.
         validation_metrics: Metrics to record (NaN / inf are recorded as null).
         risk_policy_hash: Hash of the risk policy used in training (or in ``lineage``).
-        normalization: ``VecNormalize`` (or its :class:`ObservationNormalization`) when the run
-            normalized observations; the bundle then takes raw observations.
         parity_observations: Raw observations (n, obs_dim) from real env rollouts, before any
-            VecNormalize (see :func:`collect_rollout_observations`); >= 1000 recommended.
+            normalization; >= 1000 recommended.
         overwrite: Replace an existing bundle at ``out_dir``.
         config: Verification settings.
         rules: The env rules the actions depend on (decision clock, deadband, sizing), recorded
@@ -109,24 +114,21 @@ def export_bundle(
         ``out_dir`` as a Path.
 
     Raises:
-        BundleExportError: Bad arguments, an unsupported model, or ``out_dir`` exists.
-        BundleVerificationError: A runtime (or the extracted graph) disagrees with SB3.
+        BundleExportError: Bad arguments, or ``out_dir`` exists.
+        BundleVerificationError: A runtime (or the extracted graph) disagrees with the reference.
         BundleRuntimeUnavailableError: onnxruntime (needed to verify policy.onnx) is missing.
     """
     config = config or ExportConfig()
     target = Path(out_dir)
     check_target(target, overwrite=overwrite)
     _check_layout(layout, feature_spec)
-    norm = _as_normalization(normalization, layout.obs_dim)
+    extracted = policy
+    norm = _checked_normalization(extracted.normalization, layout.obs_dim)
     lineage_record = TrainingLineage.from_mapping(lineage)
     risk_hash = _risk_policy_hash(risk_policy_hash, lineage_record, feature_spec)
-    _check_model_observation(model, layout)
+    _check_observation_shape(extracted, layout)
     observations, source = _parity_observations(parity_observations, layout, norm, config)
-
-    import intraday_rl.bundle.graph as graph  # torch: only when exporting
-
-    extracted = graph.extract_policy(model, norm, tuple(position_levels))
-    reference = _sb3_reference(model, extracted, observations, norm, config)
+    reference = _reference(reference_predict, extracted, observations, config)
     runtimes: tuple[RuntimeName, ...] = tuple(
         name for name in RUNTIME_NAMES if name != "numpy" or extracted.layers
     )
@@ -141,7 +143,6 @@ def export_bundle(
             score_rtol=config.score_rtol,
         )
         draft = build_metadata(
-            model,
             extracted,
             layout=layout,
             feature_spec=feature_spec,
@@ -186,16 +187,9 @@ def _check_layout(layout: ObservationLayout, feature_spec: FeatureSpec) -> None:
         )
 
 
-def _as_normalization(
-    normalization: ObservationNormalization | VecNormalizeLike | None, obs_dim: int
+def _checked_normalization(
+    norm: ObservationNormalization | None, obs_dim: int
 ) -> ObservationNormalization | None:
-    if normalization is None:
-        return None
-    norm = (
-        normalization
-        if isinstance(normalization, ObservationNormalization)
-        else ObservationNormalization.from_vec_normalize(normalization)
-    )
     if norm is not None and norm.size != obs_dim:
         raise BundleExportError(
             f"normalization: expected statistics for {obs_dim} observation elements, "
@@ -221,11 +215,11 @@ def _risk_policy_hash(
     return argument if argument is not None else recorded
 
 
-def _check_model_observation(model: Any, layout: ObservationLayout) -> None:
-    shape = tuple(getattr(getattr(model, "observation_space", None), "shape", None) or ())
-    if shape != (layout.obs_dim,):
+def _check_observation_shape(policy: ExtractedPolicy, layout: ObservationLayout) -> None:
+    if policy.obs_shape != (layout.obs_dim,):
         raise BundleExportError(
-            f"model: observation space shape {shape} is not the layout's ({layout.obs_dim},)"
+            f"model: observation space shape {policy.obs_shape} is not the layout's "
+            f"({layout.obs_dim},)"
         )
 
 
@@ -257,19 +251,31 @@ def _parity_observations(
     return array, "rollouts"
 
 
-def _sb3_reference(
-    model: Any,
+def _reference(
+    reference_predict: ReferencePredict,
     extracted: ExtractedPolicy,
     observations: Float32Array,
-    normalization: ObservationNormalization | None,
     config: ExportConfig,
 ) -> ParityReference:
-    # SB3's own predict on what the model saw (normalized), and the eager graph's scores on raw
-    # observations; the eager graph must already agree with SB3.
-    seen = observations if normalization is None else normalization.apply(observations)
-    actions, _ = model.predict(seen, deterministic=True)
-    actions = np.asarray(actions)
-    actions = actions.astype(np.int64) if extracted.action.kind == "discrete" else actions
+    # The framework's own greedy actions and the eager graph's scores on raw observations; the
+    # eager graph must already agree with the framework.
+    actions = np.asarray(reference_predict(observations))
+    action = extracted.action
+    if action.kind == "discrete":
+        if actions.shape != (len(observations),) or not (
+            np.isin(actions, np.arange(action.n_actions or 0)).all()
+        ):
+            raise BundleExportError(
+                f"reference_predict: expected {len(observations)} action indices in "
+                f"0..{(action.n_actions or 0) - 1}, was shape {actions.shape} with values "
+                f"{np.unique(actions)[:5].tolist()}"
+            )
+        actions = actions.astype(np.int64)
+    elif actions.reshape(len(observations), -1).shape[1] != action.n_scores:
+        raise BundleExportError(
+            f"reference_predict: expected ({len(observations)}, {action.n_scores}) box actions, "
+            f"was shape {actions.shape}"
+        )
     reference = ParityReference(observations, actions, extracted.reference_scores(observations))
     with_graph = extracted.module(_tensor(observations)).numpy()
     compare_to_reference(

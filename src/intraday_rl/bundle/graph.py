@@ -1,15 +1,16 @@
-"""From a trained SB3 model to the exported graph (torch; imported only by export).
+"""The exported graph (torch; imported only by export and by the training side that builds it).
 
-The SB3 model is read structurally (``policy.q_net``, ``policy.quantile_net``,
-``policy.mlp_extractor`` ...), never imported, so this context stays free of SB3. Its networks are
-deep-copied onto the CPU, frozen (``requires_grad=False``) and wrapped in :class:`ExportModule`:
-raw observation → normalization (if any) → network → greedy head. ``scores`` exposes the values
-the head picks from, for parity checks.
+A framework adapter (SB3's: :mod:`intraday_rl.training.extraction`) deep-copies its network onto
+the CPU, frozen (``requires_grad=False``), and wraps it in :class:`ExportModule`: raw observation
+→ normalization (if any) → network → greedy head; ``scores`` exposes the values the head picks
+from, for parity checks. :class:`ExtractedPolicy` is what :func:`~intraday_rl.bundle.export_bundle`
+exports; nothing here knows a training framework.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -24,7 +25,6 @@ from intraday_rl.bundle.schema import ONNX_INPUT, ONNX_OUTPUTS, ActionInfo, Head
 from intraday_rl.bundle.torchscript_runtime import quiet_torchscript
 from intraday_rl.shared.errors import BundleExportError
 
-SUPPORTED_ALGORITHMS: Final = ("DQN", "QRDQN", "PPO", "A2C")
 _ACTIVATIONS: Final = {nn.ReLU: "relu", nn.Tanh: "tanh", nn.Identity: "identity"}
 
 
@@ -87,20 +87,6 @@ class ExportModule(nn.Module):
         return torch.maximum(torch.minimum(scores, self.high), self.low)
 
 
-class _ActorNetwork(nn.Module):
-    # PPO / A2C actor: features → mlp_extractor.forward_actor → action_net.
-    def __init__(self, features: nn.Module, extractor: Any, action_net: nn.Module) -> None:
-        super().__init__()
-        self.features = features
-        self.extractor: Any = extractor
-        self.action_net = action_net
-
-    def forward(self, observation: torch.Tensor) -> torch.Tensor:
-        latent: torch.Tensor = self.extractor.forward_actor(self.features(observation))
-        output: torch.Tensor = self.action_net(latent)
-        return output
-
-
 class _OnnxOutputs(nn.Module):
     # What policy.onnx computes: both outputs of one pass.
     def __init__(self, module: ExportModule) -> None:
@@ -114,13 +100,17 @@ class _OnnxOutputs(nn.Module):
 
 @dataclass
 class ExtractedPolicy:
-    """An SB3 policy prepared for export."""
+    """A trained policy's greedy network, framework-free, with what the bundle records of it."""
 
     algorithm: str
     policy_class: str
     head: HeadKind
     module: ExportModule
     action: ActionInfo
+    obs_shape: tuple[int, ...]
+    framework: str
+    framework_version: str
+    normalization: ObservationNormalization | None = None
     n_quantiles: int | None = None
     layers: tuple[str, ...] = ()
     numpy_weights: dict[str, npt.NDArray[np.float32]] = field(default_factory=dict)
@@ -132,103 +122,16 @@ class ExtractedPolicy:
         return scores.numpy().astype(np.float32)
 
 
-def algorithm_name(model: Any) -> str:
-    """Return the supported SB3 algorithm a model is (or subclasses).
-
-    Raises:
-        BundleExportError: The model is not DQN, QRDQN, PPO or A2C.
-    """
-    for cls in type(model).__mro__:
-        if cls.__name__ in SUPPORTED_ALGORITHMS:
-            return cls.__name__
-    raise BundleExportError(
-        f"model: expected an SB3 {', '.join(SUPPORTED_ALGORITHMS)} model, was "
-        f"{type(model).__module__}.{type(model).__name__}"
-    )
-
-
-def extract_policy(
-    model: Any,
-    normalization: ObservationNormalization | None,
-    position_levels: tuple[float, ...],
-) -> ExtractedPolicy:
-    """Deep-copy the model's greedy network to the CPU and wrap it for export.
-
-    Raises:
-        BundleExportError: Unsupported algorithm, action space or distribution.
-    """
-    algorithm = algorithm_name(model)
-    policy = model.policy
-    space = model.action_space
-    space_kind = type(space).__name__
-    if algorithm in ("DQN", "QRDQN") or space_kind == "Discrete":
-        if space_kind != "Discrete":
-            raise BundleExportError(f"{algorithm}: expected a Discrete action space, was {space}")
-        action = _discrete_action(int(space.n), position_levels)
-    elif space_kind == "Box":
-        action = _box_action(space)
-    else:
-        raise BundleExportError(
-            f"{algorithm}: expected a Discrete or Box action space, was {space_kind}"
-        )
-    head: HeadKind
-    if algorithm == "DQN":
-        network, head = _frozen(policy.q_net), "q_argmax"
-        parts = (network.features_extractor, network.q_net, None)
-    elif algorithm == "QRDQN":
-        network, head = _frozen(policy.quantile_net), "quantile_mean_argmax"
-        parts = (network.features_extractor, network.quantile_net, None)
-    else:
-        head = _actor_critic_head(policy, space_kind)
-        network = _frozen(
-            _ActorNetwork(policy.pi_features_extractor, policy.mlp_extractor, policy.action_net)
-        )
-        policy_net = getattr(network.extractor, "policy_net", None)
-        parts = (network.features, policy_net, network.action_net)
-    squash = bool(getattr(policy, "squash_output", False)) and head == "gaussian_mode"
-    low = None if action.low is None else np.asarray(action.low, np.float32)
-    high = None if action.high is None else np.asarray(action.high, np.float32)
-    n_quantiles = int(policy.n_quantiles) if algorithm == "QRDQN" else None
-    layers, weights = _mlp_program(*parts, n_quantiles=n_quantiles)
-    reduce_quantiles = n_quantiles is not None
-    if n_quantiles is not None and layers:
-        # Fold the quantile mean into the last layer: one Gemm instead of Reshape + ReduceMean.
-        network = _folded_quantile_network(network, weights, len(layers) - 1)
-        reduce_quantiles = False
-    module = ExportModule(network, head, normalization, low, high, squash, reduce_quantiles).eval()
-    return ExtractedPolicy(
-        algorithm=algorithm,
-        policy_class=type(policy).__name__,
-        head=head,
-        module=module,
-        action=action,
-        n_quantiles=n_quantiles,
-        layers=layers,
-        numpy_weights=weights,
-    )
-
-
-def _folded_quantile_network(
-    network: Any, weights: dict[str, npt.NDArray[np.float32]], index: int
-) -> nn.Module:
-    # QR-DQN's features → hidden layers → one Linear with the quantile-averaged weights.
-    body = list(network.quantile_net)
-    last = nn.Linear(body[-1].in_features, weights[f"layer{index}.bias"].size)
-    with torch.no_grad():
-        last.weight.copy_(torch.from_numpy(weights[f"layer{index}.weight"]))
-        last.bias.copy_(torch.from_numpy(weights[f"layer{index}.bias"]))
-    folded: nn.Module = _frozen(nn.Sequential(network.features_extractor, *body[:-1], last))
-    return folded
-
-
-def _frozen(module: nn.Module) -> Any:
+def frozen(module: nn.Module) -> Any:
+    """A deep copy of ``module`` on the CPU in eval mode, with no gradients."""
     copied = copy.deepcopy(module).to("cpu").eval()
     for parameter in copied.parameters():
         parameter.requires_grad_(False)
     return copied
 
 
-def _discrete_action(n_actions: int, position_levels: tuple[float, ...]) -> ActionInfo:
+def discrete_action_info(n_actions: int, position_levels: tuple[float, ...]) -> ActionInfo:
+    """The action record of a Discrete(n) policy whose action i targets ``position_levels[i]``."""
     if len(position_levels) != n_actions:
         raise BundleExportError(
             f"position_levels: expected {n_actions} levels (the model's Discrete({n_actions}) "
@@ -242,43 +145,31 @@ def _discrete_action(n_actions: int, position_levels: tuple[float, ...]) -> Acti
     )
 
 
-def _box_action(space: Any) -> ActionInfo:
-    low = np.asarray(space.low, dtype=np.float64).reshape(-1)
-    high = np.asarray(space.high, dtype=np.float64).reshape(-1)
+def box_action_info(low: Any, high: Any, shape: tuple[int, ...]) -> ActionInfo:
+    """The action record of a Box policy (target exposure within [low, high])."""
+    low = np.asarray(low, dtype=np.float64).reshape(-1)
+    high = np.asarray(high, dtype=np.float64).reshape(-1)
     if not (np.isfinite(low).all() and np.isfinite(high).all()):
-        raise BundleExportError(f"action space: expected finite Box bounds, was {space}")
+        raise BundleExportError(
+            f"action space: expected finite Box bounds, was low={low.tolist()} high={high.tolist()}"
+        )
     return ActionInfo(
         kind="box",
-        shape=tuple(int(size) for size in space.shape),
+        shape=tuple(int(size) for size in shape),
         low=tuple(low.tolist()),
         high=tuple(high.tolist()),
         n_scores=int(low.size),
     )
 
 
-def _actor_critic_head(policy: Any, space_kind: str) -> HeadKind:
-    distribution = type(policy.action_dist).__name__
-    if space_kind == "Discrete" and distribution == "CategoricalDistribution":
-        return "categorical_mode"
-    if space_kind == "Box" and distribution in (
-        "DiagGaussianDistribution",
-        "StateDependentNoiseDistribution",
-    ):
-        return "gaussian_mode"
-    raise BundleExportError(
-        f"policy: action distribution {distribution} with a {space_kind} action space is not "
-        "supported (expected Categorical or diagonal Gaussian)"
-    )
-
-
-def _mlp_program(
-    features: Any, body: Any, head: Any, *, n_quantiles: int | None
+def mlp_program(
+    modules: Sequence[nn.Module], *, n_quantiles: int | None
 ) -> tuple[tuple[str, ...], dict[str, npt.NDArray[np.float32]]]:
-    # The numpy runtime's layers and weights, or ((), {}) when the network is not a plain MLP
-    # over flattened 1-D observations.
-    if type(features).__name__ != "FlattenExtractor" or not isinstance(body, nn.Sequential):
-        return (), {}
-    modules = [*body, *([head] if head is not None else [])]
+    """The numpy runtime's layers and weights for ``modules`` (Linear and activations, in order).
+
+    Returns ((), {}) when they are not a plain MLP; with ``n_quantiles`` the last layer's
+    quantile mean is folded in (QR-DQN).
+    """
     layers: list[str] = []
     weights: dict[str, npt.NDArray[np.float32]] = {}
     for index, module in enumerate(modules):

@@ -8,7 +8,7 @@ import math
 import platform
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from pydantic import ValidationError
 
@@ -76,18 +76,7 @@ def bundle_files(folder: Path) -> dict[str, FileRecord]:
     }
 
 
-def _framework(model: Any) -> tuple[str, str]:
-    name = (
-        "sb3-contrib" if type(model).__module__.startswith("sb3_contrib") else "stable-baselines3"
-    )
-    try:
-        return name, importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return name, "unknown"
-
-
 def build_metadata(
-    model: Any,
     extracted: ExtractedPolicy,
     *,
     layout: ObservationLayout,
@@ -107,7 +96,6 @@ def build_metadata(
         BundleExportError: The arguments break a rule of the schema (e.g. a position level beyond
             ``rules.max_exposure``); the message names the field.
     """
-    framework, framework_version = _framework(model)
     try:
         return BundleMetadata(
             schema_version=BUNDLE_SCHEMA_VERSION,
@@ -115,8 +103,8 @@ def build_metadata(
             created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             algorithm=AlgorithmInfo(
                 name=extracted.algorithm,
-                framework=framework,
-                framework_version=framework_version,
+                framework=extracted.framework,
+                framework_version=extracted.framework_version,
                 policy_class=extracted.policy_class,
                 head=extracted.head,
                 n_quantiles=extracted.n_quantiles,

@@ -1,17 +1,28 @@
-"""Export a trained run's best model as a verified policy bundle (``<run_dir>/bundle``)."""
+"""Export SB3 models as verified bundles: any model, or a run's best (``<run_dir>/bundle``)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import numpy.typing as npt
 
 import intraday_rl.training.run_dir as runs
-from intraday_rl.bundle import collect_rollout_observations, export_bundle
+from intraday_rl.bundle import export_bundle
+from intraday_rl.bundle.normalization import (
+    ExportConfig,
+    ObservationNormalization,
+    VecNormalizeLike,
+)
 from intraday_rl.bundle.schema import ActingRules
 from intraday_rl.env.trading_env import IntradayTradingEnv
 from intraday_rl.evaluation.rollout import PolicySummary
+from intraday_rl.features.config import FeatureSpec
+from intraday_rl.features.layout import ObservationLayout
 from intraday_rl.training.config import TrainEnvConfig
+from intraday_rl.training.rollouts import collect_rollout_observations
 
 if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm
@@ -40,7 +51,7 @@ def export_trained_bundle(
         for key, value in summary.as_dict().items()
         if isinstance(value, int | float)
     }
-    path = export_bundle(
+    path = export_sb3_model(
         model,
         run_dir / BUNDLE_DIR,
         layout=validation_env.layout,
@@ -66,4 +77,54 @@ def acting_rules(env: TrainEnvConfig) -> ActingRules:
         max_exposure=env.max_exposure,
         fill_delay_bars=env.costs.fill_delay_bars,
         initial_capital=env.initial_capital,
+    )
+
+
+def export_sb3_model(
+    model: Any,
+    out_dir: str | Path,
+    *,
+    layout: ObservationLayout,
+    feature_spec: FeatureSpec,
+    position_levels: tuple[float, ...],
+    lineage: Mapping[str, Any],
+    validation_metrics: Mapping[str, float] | None = None,
+    risk_policy_hash: str | None = None,
+    normalization: ObservationNormalization | VecNormalizeLike | None = None,
+    parity_observations: npt.ArrayLike | None = None,
+    overwrite: bool = False,
+    config: ExportConfig | None = None,
+    rules: ActingRules | None = None,
+) -> Path:
+    """Export an SB3 DQN / QR-DQN / PPO / A2C model as a verified bundle folder.
+
+    Extracts the greedy network (:func:`~intraday_rl.training.extraction.extract_sb3_policy`)
+    and exports it against SB3's own ``predict(obs, deterministic=True)``; the other arguments
+    are :func:`~intraday_rl.bundle.export_bundle`'s. ``normalization`` is the run's
+    ``VecNormalize`` (or its record): the bundle then takes raw observations.
+
+    Raises:
+        BundleExportError: Bad arguments, an unsupported model, or ``out_dir`` exists.
+        BundleVerificationError: A runtime (or the extracted graph) disagrees with SB3.
+    """
+    from intraday_rl.training.extraction import extract_sb3_policy, sb3_reference_predict
+
+    norm = (
+        normalization
+        if normalization is None or isinstance(normalization, ObservationNormalization)
+        else ObservationNormalization.from_vec_normalize(normalization)
+    )
+    return export_bundle(
+        extract_sb3_policy(model, norm, tuple(position_levels)),
+        out_dir,
+        reference_predict=sb3_reference_predict(model, norm),
+        layout=layout,
+        feature_spec=feature_spec,
+        lineage=lineage,
+        validation_metrics=validation_metrics,
+        risk_policy_hash=risk_policy_hash,
+        parity_observations=parity_observations,
+        overwrite=overwrite,
+        config=config,
+        rules=rules,
     )

@@ -1,7 +1,8 @@
 """``SB3Policy``: a trained SB3 model as an :class:`~intraday_rl.shared.policy.RLPolicy`.
 
 ``predict`` runs SB3's own ``model.predict`` (applying the run's observation normalization
-first), ``save_bundle`` exports a verified bundle (:func:`intraday_rl.bundle.export_bundle`), and
+first), ``save_bundle`` exports a verified bundle
+(:func:`intraday_rl.training.export.export_sb3_model`), and
 ``load_bundle`` opens a bundle with the fastest installed runtime: an SB3 model cannot be rebuilt
 from a bundle, which holds only the greedy network.
 
@@ -20,7 +21,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from intraday_rl.bundle.export import export_bundle
 from intraday_rl.bundle.inputs import ObservationChecker
 from intraday_rl.bundle.latency import measure_predict_latency
 from intraday_rl.bundle.loading import load_policy
@@ -35,6 +35,7 @@ from intraday_rl.features.config import FeatureSpec
 from intraday_rl.features.layout import ObservationLayout
 from intraday_rl.shared.errors import BundleExportError
 from intraday_rl.shared.policy import DEFAULT_LATENCY_SLO_US, LatencyStats
+from intraday_rl.training.export import export_sb3_model
 
 
 class SB3Policy:
@@ -45,7 +46,7 @@ class SB3Policy:
         layout: The observation layout it was trained on.
         feature_spec: The feature spec behind the layout.
         position_levels: Target exposure of each discrete action.
-        lineage: Training lineage (required by :meth:`save_bundle`; see ``export_bundle``).
+        lineage: Training lineage (required by :meth:`save_bundle`; see ``export_sb3_model``).
         normalization: The run's ``VecNormalize`` (or its statistics), if it normalized
             observations; ``predict`` then takes raw observations like the bundle does.
         risk_policy_hash: Hash of the risk policy used in training.
@@ -110,7 +111,7 @@ class SB3Policy:
     def save_bundle(
         self, path: str | Path, *, overwrite: bool = False, config: ExportConfig | None = None
     ) -> Path:
-        """Export the model as a verified bundle at ``path`` (see ``export_bundle``).
+        """Export the model as a verified bundle at ``path`` (see ``export_sb3_model``).
 
         Raises:
             BundleExportError: No lineage was given, or the export's own checks failed.
@@ -120,7 +121,7 @@ class SB3Policy:
                 "lineage: required to save a bundle (config_hash, data_fingerprint, seed, "
                 "timesteps); pass lineage= to SB3Policy"
             )
-        return export_bundle(
+        return export_sb3_model(
             self.model,
             path,
             layout=self.layout,
