@@ -29,7 +29,7 @@ from intraday_rl.evaluation import (
     paired_bootstrap_test,
 )
 from intraday_rl.training.config import load_training_config
-from intraday_rl.training.trainer_agent import SB3EnvPolicy, TrainerAgent, TrainingResult
+from intraday_rl.training.trainer_agent import TrainerAgent, TrainingResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +58,7 @@ def run_demo(
         config = config.model_copy(update={"training_params": params})
     trainer = TrainerAgent(config)
     training = trainer.train(callbacks=callbacks)
-    agent = SB3EnvPolicy(training.load_best_model(), name=f"{config.algorithm} (risk-aware)")
+    agent = training.best_policy(f"{config.algorithm} (risk-aware)")
     split = trainer.market.split
     agent_clock = trainer.config.env.env_config(session_order="sequential")
     every_bar = agent_clock.model_copy(update={"decision_every": 1})

@@ -31,7 +31,7 @@ from intraday_rl.evaluation import ConstantExposurePolicy, evaluate_policy
 from intraday_rl.evaluation.confidence import ConfidenceInterval, bootstrap_mean_ci
 from intraday_rl.shared.errors import ConfigError
 from intraday_rl.training.config import TrainingConfig, apply_params, load_training_config
-from intraday_rl.training.trainer_agent import SB3EnvPolicy, TrainerAgent
+from intraday_rl.training.trainer_agent import TrainerAgent
 
 _LOG = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -264,7 +264,7 @@ def fold_task(
     trainer = TrainerAgent(_variant(base, seed, fold_index, runs_dir), market=data)
     result = trainer.train()
     env = IntradayTradingEnv(split.test, trainer.config.env.env_config(session_order="sequential"))
-    summary, episodes = evaluate_policy(env, SB3EnvPolicy(result.load_best_model()))
+    summary, episodes = evaluate_policy(env, result.best_policy())
     hold = evaluate_policy(env, ConstantExposurePolicy("buy_and_hold", 1.0))[1]
     row = FoldResult(
         fold=fold_index,

@@ -26,6 +26,7 @@ from intraday_rl.data.synthetic import generate_market
 from intraday_rl.env import EnvConfig, IntradayTradingEnv, IntradayVecEnv
 from intraday_rl.features.layout import ObservationLayout
 from intraday_rl.training.export import export_sb3_model
+from intraday_rl.training.extraction import sb3_reference_predict
 from intraday_rl.training.rollouts import collect_rollout_observations
 
 SHORT_CALENDAR = SessionCalendar(open_time=dt.time(9, 30), close_time=dt.time(10, 30))
@@ -86,7 +87,7 @@ def _train(name: str, sessions, config: EnvConfig, normalize: bool = False) -> T
     normalization = ObservationNormalization.from_vec_normalize(vec_env) if normalize else None
     env = IntradayTradingEnv(sessions, config)
     observations = collect_rollout_observations(
-        model, env, N_PARITY_OBSERVATIONS, normalization=normalization, seed=1
+        sb3_reference_predict(model, normalization), env, N_PARITY_OBSERVATIONS, seed=1
     )
     return Trained(name, model, config, observations, normalization)
 

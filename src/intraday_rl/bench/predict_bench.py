@@ -33,6 +33,7 @@ from intraday_rl.data.sessions import split_sessions
 from intraday_rl.data.synthetic import generate_market
 from intraday_rl.env import EnvConfig, EpisodeBook, IntradayTradingEnv
 from intraday_rl.training.export import export_sb3_model
+from intraday_rl.training.extraction import sb3_reference_predict
 from intraday_rl.training.rollouts import collect_rollout_observations
 
 TARGET_DEFAULT_P50_US = 7.0
@@ -167,7 +168,7 @@ def run_predict_benchmark(
             model = _train(algorithm, book, env_config, bench)
             env = IntradayTradingEnv(book, env_config)
             observations = collect_rollout_observations(
-                model, env, bench.n_observations, seed=bench.seed
+                sb3_reference_predict(model, None), env, bench.n_observations, seed=bench.seed
             )
             path = export_sb3_model(
                 model,

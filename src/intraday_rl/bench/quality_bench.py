@@ -40,7 +40,7 @@ from intraday_rl.evaluation.confidence import bootstrap_mean_ci
 from intraday_rl.evaluation.metrics import deflated_sharpe_ratio, sharpe_ratio
 from intraday_rl.evaluation.supervised import fit_supervised_baseline
 from intraday_rl.training.config import TrainingConfig, apply_params, load_training_config
-from intraday_rl.training.trainer_agent import SB3EnvPolicy, TrainerAgent
+from intraday_rl.training.trainer_agent import TrainerAgent
 from intraday_rl.walk_forward import run_tasks, run_walk_forward
 
 _LOG = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ def _train_task(
     result = trainer.train()
     env_config = trainer.config.env.env_config(session_order="sequential")
     name = f"{config.algorithm} {'shaped' if shaped else 'plain'}"
-    policy = SB3EnvPolicy(result.load_best_model(), name=name)
+    policy = result.best_policy(name)
     validation = evaluate_policy(
         IntradayTradingEnv(trainer.market.split.validation, env_config), policy
     )

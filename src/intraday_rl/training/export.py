@@ -11,6 +11,7 @@ import numpy.typing as npt
 
 import intraday_rl.training.run_dir as runs
 from intraday_rl.bundle import export_bundle
+from intraday_rl.bundle.export import ReferencePredict
 from intraday_rl.bundle.normalization import (
     ExportConfig,
     ObservationNormalization,
@@ -25,7 +26,7 @@ from intraday_rl.training.config import TrainEnvConfig
 from intraday_rl.training.rollouts import collect_rollout_observations
 
 if TYPE_CHECKING:
-    from stable_baselines3.common.base_class import BaseAlgorithm
+    from intraday_rl.bundle.graph import ExtractedPolicy
 
 _LOG = logging.getLogger(__name__)
 BUNDLE_DIR = "bundle"
@@ -33,7 +34,8 @@ N_PARITY_OBSERVATIONS = 1_000
 
 
 def export_trained_bundle(
-    model: BaseAlgorithm,
+    policy: ExtractedPolicy,
+    reference_predict: ReferencePredict,
     *,
     run_dir: Path,
     validation_env: IntradayTradingEnv,
@@ -41,9 +43,13 @@ def export_trained_bundle(
     seed: int,
     summary: PolicySummary,
 ) -> Path:
-    """Write ``<run_dir>/bundle`` from ``model``, parity-checked on validation rollouts."""
+    """Write ``<run_dir>/bundle`` from a trained network, parity-checked on validation rollouts.
+
+    ``policy`` and ``reference_predict`` come from the training backend
+    (:meth:`~intraday_rl.training.backend.TrainedModel.extract`).
+    """
     observations = collect_rollout_observations(
-        model, validation_env, N_PARITY_OBSERVATIONS, seed=seed
+        reference_predict, validation_env, N_PARITY_OBSERVATIONS, seed=seed
     )
     lineage = runs.read_lineage(run_dir)
     metrics = {
@@ -51,12 +57,12 @@ def export_trained_bundle(
         for key, value in summary.as_dict().items()
         if isinstance(value, int | float)
     }
-    path = export_sb3_model(
-        model,
+    path = export_bundle(
+        policy,
         run_dir / BUNDLE_DIR,
+        reference_predict=reference_predict,
         layout=validation_env.layout,
         feature_spec=env_config.features,
-        position_levels=env_config.position_levels,
         lineage=lineage,
         validation_metrics=metrics,
         risk_policy_hash=lineage.get("risk_policy_hash"),

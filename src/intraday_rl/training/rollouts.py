@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from intraday_rl.bundle.normalization import ObservationNormalization
+from intraday_rl.shared.arrays import Float32Array
 from intraday_rl.shared.errors import BundleExportError
 
 
 def collect_rollout_observations(
-    model: Any,
+    predict: Callable[[Float32Array], npt.NDArray[Any]],
     env: Any,
     n_observations: int,
     *,
-    normalization: ObservationNormalization | None = None,
     random_action_fraction: float = 0.3,
     seed: int = 0,
-) -> npt.NDArray[np.float32]:
+) -> Float32Array:
     """Step a gymnasium env and return the raw observations it emits, (n, obs_dim) float32.
 
-    Actions are the model's greedy ones, replaced by a random action with probability
+    ``predict`` maps raw observations (n, obs_dim) to greedy actions (the export's reference
+    predict, e.g. :func:`~intraday_rl.training.extraction.sb3_reference_predict`). Actions are
+    its greedy ones, replaced by a random action with probability
     ``random_action_fraction`` so that positions and drawdowns the greedy policy avoids are
     covered too. ``env`` is a plain gymnasium env (e.g. ``IntradayTradingEnv``), not a VecEnv.
 
@@ -45,8 +47,7 @@ def collect_rollout_observations(
         if rng.random() < random_action_fraction:
             action = env.action_space.sample()
         else:
-            seen = raw if normalization is None else normalization.apply(raw[None, :])[0]
-            action, _ = model.predict(seen, deterministic=True)
+            action = np.asarray(predict(raw[None, :]))[0]
         observation, _, terminated, truncated, _ = env.step(action)
         if terminated or truncated:
             observation, _ = env.reset()

@@ -8,44 +8,38 @@ checkpoints and the risk callback, writes the run directory, and returns the pol
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 import torch
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.callbacks import BaseCallback, CallbackList, EvalCallback
-from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
-from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecMonitor
 
 import intraday_rl.training.run_dir as runs
 from intraday_rl.data.source import MarketData, load_market_data
 from intraday_rl.env.config import EnvConfig
-from intraday_rl.env.episodes import EpisodeBook
 from intraday_rl.env.trading_env import IntradayTradingEnv
-from intraday_rl.env.vec_env import IntradayVecEnv
-from intraday_rl.evaluation.rollout import PolicySummary, evaluate_policy
+from intraday_rl.evaluation.rollout import EnvPolicy, PolicySummary, evaluate_policy
 from intraday_rl.features import fit_feature_spec
 from intraday_rl.risk.advisor import ProductionRiskAdvisor
 from intraday_rl.risk.config import RiskPolicy, load_default_risk_policy, load_risk_policy
-from intraday_rl.training.callbacks import RiskAwareCallback
-from intraday_rl.training.checkpoints import (
-    AtomicCheckpointCallback,
-    checkpoint_paths,
-    prune_replay_buffers,
-)
-from intraday_rl.training.config import TrainingConfig, algorithm_class, load_training_config
-from intraday_rl.training.evaluation_log import ResumableEvalCallback
+from intraday_rl.training.backend import TrainedModel, TrainingBackend, TrainingPlan
+from intraday_rl.training.config import TrainingConfig, load_training_config
 from intraday_rl.training.export import export_trained_bundle
-from intraday_rl.training.progress import RichProgressCallback
-from intraday_rl.training.risk_shaping import RiskShapingVecEnv, ScaleReward
+from intraday_rl.training.sb3_backend import SB3Backend, SB3EnvPolicy, SB3Model
 
 _LOG = logging.getLogger(__name__)
 ConfigSource = str | Path | dict[str, Any] | TrainingConfig
+
+__all__ = [
+    "SB3EnvPolicy",
+    "TrainerAgent",
+    "TrainingResult",
+    "activity_warnings",
+    "create_trainer_agent",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,40 +54,46 @@ class TrainingResult:
     early_stop_reason: str | None = None
     resumed_from: int | None = None
     warnings: tuple[str, ...] = ()
+    backend: TrainingBackend = field(default_factory=SB3Backend)
 
-    def load_best_model(self) -> BaseAlgorithm:
-        """The model EvalCallback kept as best on validation (the final model if none)."""
-        config = load_training_config(self.run_dir / runs.CONFIG_FILE)
-        best = self.run_dir / "best" / "best_model.zip"
-        path = best if best.exists() else self.model_path
-        model: BaseAlgorithm = algorithm_class(config.algorithm).load(path, device="cpu")
+    def best_model(self) -> TrainedModel:
+        """The model kept as best on validation (the final one if none was saved)."""
+        model = self.backend.load(self.run_dir, "best") or self.backend.load(self.run_dir, "final")
+        if model is None:
+            raise FileNotFoundError(f"{self.run_dir}: no saved model ({self.backend.name})")
         return model
 
+    def best_policy(self, name: str = "agent") -> EnvPolicy:
+        """:meth:`best_model` as an evaluation policy (greedy actions)."""
+        return self.best_model().env_policy(name)
 
-class SB3EnvPolicy:
-    """Adapts a trained SB3 model to the evaluation ``EnvPolicy`` protocol (greedy actions)."""
-
-    def __init__(self, model: BaseAlgorithm, name: str = "agent") -> None:
-        self.model = model
-        self.name = name
-
-    def act(self, observation: Any, env: IntradayTradingEnv) -> Any:
-        action, _ = self.model.predict(observation, deterministic=True)
-        return action
+    def load_best_model(self) -> BaseAlgorithm:
+        """SB3 runs: :meth:`best_model` as the SB3 algorithm itself."""
+        model = self.best_model()
+        if not isinstance(model, SB3Model):
+            raise TypeError(f"load_best_model: an SB3 run's, this run used {self.backend.name}")
+        return model.algorithm
 
 
 class TrainerAgent:
-    """Trains one SB3 agent on the intraday env as a :class:`TrainingConfig` describes."""
+    """Trains one agent on the intraday env as a :class:`TrainingConfig` describes.
+
+    The framework is a :class:`~intraday_rl.training.backend.TrainingBackend` (SB3 by default);
+    everything around it (data, features fitted on train, risk policy, validation, lineage,
+    bundle) is the same for every backend.
+    """
 
     def __init__(
         self,
         config: TrainingConfig,
         run_dir: Path | None = None,
         market: MarketData | None = None,
+        backend: TrainingBackend | None = None,
     ) -> None:
         """``market`` replaces the config's data source (walk-forward passes each fold's split)."""
         self.config = config
         self.run_dir = run_dir
+        self.backend: TrainingBackend = backend if backend is not None else SB3Backend()
         self._market: MarketData | None = market
         self._risk_policy_hash: str | None = None
         self._risk_policy: RiskPolicy | None = None
@@ -107,23 +107,23 @@ class TrainerAgent:
         return cls(config, run_dir=path)
 
     # -- public API ---------------------------------------------------------------------------
-    def run(self, env: gym.Env[Any, Any] | VecEnv | None = None) -> Path:
+    def run(self, env: Any = None) -> Path:
         """Train, then return the policy bundle path (the run directory without a bundle)."""
         result = self.train(env)
         return result.bundle_path or result.run_dir
 
     def train(
         self,
-        env: gym.Env[Any, Any] | VecEnv | None = None,
-        callbacks: Sequence[BaseCallback] = (),
-        after_eval: BaseCallback | None = None,
+        env: Any = None,
+        callbacks: Sequence[Any] = (),
+        after_eval: Any = None,
     ) -> TrainingResult:
         """Train (or resume) and write the run directory; ``env`` is used as is when given.
 
-        ``after_eval`` runs after each validation evaluation with the ``EvalCallback`` as its
-        parent (its ``last_mean_reward``, ``best_mean_reward``): tuning prunes trials there.
+        ``callbacks`` are the backend's own (SB3 ``BaseCallback``). ``after_eval`` runs after each
+        validation evaluation with the evaluation callback as its parent (its
+        ``last_mean_reward``, ``best_mean_reward``): tuning prunes trials there.
         """
-        params = self.config.training_params
         torch.set_num_threads(1)  # small MLPs: threads cost more than they give on few cores
         if self.run_dir is None:
             self.config = self.fitted_config()
@@ -132,27 +132,24 @@ class TrainerAgent:
         handler, level = _attach_log_file(self.run_dir), logger.level
         try:
             market = self.market
-            train_env = env if env is not None else self._training_env(market)
-            model, resumed_from = self._model(train_env)
-            advisor = self._advisor() if self.config.risk_config.enabled else None
-            self._risk_policy_hash = advisor.policy_hash if advisor is not None else None
-            risk = RiskAwareCallback(
-                advisor,
-                self.config.risk_config.penalty_weight,
-                self.config.risk_config.early_stop_threshold,
-                window=self.config.risk_config.early_stop_window,
+            enabled = self.config.risk_config.enabled
+            self._risk_policy_hash = self._advisor().policy_hash if enabled else None
+            n_eval = self.config.training_params.n_eval_sessions or len(market.split.validation)
+            plan = TrainingPlan(
+                config=self.config,
                 run_dir=self.run_dir,
+                resume=self._resume,
+                train_sessions=market.split.train,
+                train_env_config=self._env_config("random"),
+                validation_env=self.validation_env,
+                n_eval_sessions=n_eval,
+                advisor=self._advisor if enabled else None,
+                env=env,
+                callbacks=tuple(callbacks),
+                after_eval=after_eval,
             )
-            callback = CallbackList([*self._callbacks(model, after_eval), risk, *callbacks])
-            remaining = params.total_timesteps - model.num_timesteps
-            _LOG.info("training %s for %d timesteps", self.config.algorithm, remaining)
-            model.learn(
-                remaining,
-                callback=callback,
-                tb_log_name="train",
-                reset_num_timesteps=resumed_from is None,
-            )
-            return self._finish(model, market, risk.stop_reason, resumed_from)
+            outcome = self.backend.fit(plan)
+            return self._finish(outcome.model, market, outcome.stop_reason, outcome.resumed_from)
         finally:
             logger.removeHandler(handler)
             logger.setLevel(level)
@@ -195,104 +192,20 @@ class TrainerAgent:
             )
         return ProductionRiskAdvisor(policy=self._risk_policy)
 
-    def _training_env(self, market: MarketData) -> VecEnv:
-        config = self._env_config("random")
-        book = EpisodeBook(market.split.train, config.features, config.window)
-        intraday = IntradayVecEnv(book, self.config.training_params.n_envs, config)
-        venv: VecEnv = intraday
-        if self.config.risk_config.enabled:
-            weight = self.config.risk_config.penalty_weight
-            venv = RiskShapingVecEnv(intraday, self._advisor, weight)
-        return VecMonitor(ScaleReward(venv, self.config.training_params.reward_scale))
-
     def validation_env(self) -> IntradayTradingEnv:
         """The validation sessions in order, unshaped: what evaluation scores."""
         config = self._env_config("sequential")
         return IntradayTradingEnv(self.market.split.validation, config)
 
-    def _model(self, env: gym.Env[Any, Any] | VecEnv) -> tuple[BaseAlgorithm, int | None]:
-        params = self.config.training_params
-        algo = algorithm_class(self.config.algorithm)
-        assert self.run_dir is not None
-        if self._resume:
-            return self._load_checkpoint(algo, env)
-        model = algo(
-            "MlpPolicy",
-            env,
-            seed=params.seed,
-            device=params.device,
-            tensorboard_log=str(self.run_dir / "tensorboard"),
-            verbose=0,
-            # A deep copy: SB3 algorithms add keys to policy_kwargs, and the config is frozen.
-            **copy.deepcopy(self.config.algo_params),
-        )
-        return model, None
-
-    def _load_checkpoint(
-        self, algo: type[Any], env: gym.Env[Any, Any] | VecEnv
-    ) -> tuple[BaseAlgorithm, int]:
-        assert self.run_dir is not None
-        runs.remove_interrupted_writes(self.run_dir)  # e.g. a bundle export cut short
-        errors = []
-        for steps, path in runs.checkpoints_newest_first(self.run_dir):
-            try:
-                model: BaseAlgorithm = algo.load(
-                    path, env=env, device=self.config.training_params.device
-                )
-                if isinstance(model, OffPolicyAlgorithm):
-                    model.load_replay_buffer(checkpoint_paths(path.parent, steps)[1])
-            except Exception as error:  # a checkpoint cut short by a crash: try the previous
-                errors.append(f"{path.name}: {error}")
-                continue
-            model.set_random_seed(self.config.training_params.seed + steps)
-            if isinstance(model, OffPolicyAlgorithm):  # loaded: older buffers are dead weight
-                keep = self.config.training_params.keep_replay_buffers
-                prune_replay_buffers(path.parent, steps, keep=keep)
-            _LOG.info("resumed from %s at timestep %d", path.name, model.num_timesteps)
-            return model, steps
-        raise RuntimeError(f"{self.run_dir}: no loadable checkpoint: {'; '.join(errors)}")
-
-    def _callbacks(
-        self, model: BaseAlgorithm, after_eval: BaseCallback | None = None
-    ) -> list[BaseCallback]:
-        params = self.config.training_params
-        assert self.run_dir is not None
-        env = model.get_env()
-        n_envs = env.num_envs if env is not None else 1
-        # Same wrapper type as the training env, so SB3 does not warn; scores stay unscaled.
-        eval_env = VecMonitor(DummyVecEnv([self.validation_env]))
-        n_eval = params.n_eval_sessions or len(self.market.split.validation)
-        # Keeps evaluations.npz and the best model's score across a kill and --resume.
-        evaluation: EvalCallback = ResumableEvalCallback(
-            eval_env,
-            log_dir=self.run_dir / "eval",
-            best_dir=self.run_dir / "best",
-            restore=self._resume,
-            callback_after_eval=after_eval,
-            n_eval_episodes=n_eval,
-            eval_freq=max(params.eval_freq // n_envs, 1),
-        )
-        callbacks: list[BaseCallback] = [
-            evaluation,
-            AtomicCheckpointCallback(
-                max(params.checkpoint_freq // n_envs, 1),
-                self.run_dir / runs.CHECKPOINT_DIR,
-                keep_replay_buffers=params.keep_replay_buffers,
-            ),
-        ]
-        if params.progress_bar:
-            callbacks.append(RichProgressCallback(params.total_timesteps))
-        return callbacks
-
     def _finish(
         self,
-        model: BaseAlgorithm,
+        model: TrainedModel,
         market: MarketData,
         stop_reason: str | None,
         resumed_from: int | None,
     ) -> TrainingResult:
         assert self.run_dir is not None
-        model_path = self.run_dir / "final_model.zip"
+        model_path = self.run_dir / self.backend.final_model_name
         model.save(model_path)
         summary = self._evaluate(model)
         (self.run_dir / "evaluation.json").write_text(_json(summary.as_dict()))
@@ -316,6 +229,7 @@ class TrainerAgent:
             early_stop_reason=stop_reason,
             resumed_from=resumed_from,
             warnings=warnings,
+            backend=self.backend,
         )
 
     def _decisions_per_session(self) -> float:
@@ -323,19 +237,16 @@ class TrainerAgent:
         bars = sum(session.n_bars - 1 for session in sessions) / max(len(sessions), 1)
         return bars / self.config.env.decision_every
 
-    def _evaluate(self, model: BaseAlgorithm) -> PolicySummary:
-        return evaluate_policy(self.validation_env(), SB3EnvPolicy(model))[0]
+    def _evaluate(self, model: TrainedModel) -> PolicySummary:
+        return evaluate_policy(self.validation_env(), model.env_policy())[0]
 
-    def _best_model(self, final: BaseAlgorithm) -> BaseAlgorithm:
-        # The model EvalCallback kept as best on validation; the final one when none was saved.
+    def _best_model(self, final: TrainedModel) -> TrainedModel:
+        # The model kept as best on validation; the final one when none was saved.
         assert self.run_dir is not None
-        best = self.run_dir / "best" / "best_model.zip"
-        if not best.exists():
-            return final
-        loaded: BaseAlgorithm = algorithm_class(self.config.algorithm).load(best, device="cpu")
-        return loaded
+        best = self.backend.load(self.run_dir, "best")
+        return final if best is None else best
 
-    def _lineage(self, market: MarketData, model: BaseAlgorithm) -> dict[str, Any]:
+    def _lineage(self, market: MarketData, model: TrainedModel) -> dict[str, Any]:
         config = self.config
         return {
             "config_hash": config.config_hash(),
@@ -354,10 +265,12 @@ class TrainerAgent:
             },
         }
 
-    def _export(self, model: BaseAlgorithm, summary: PolicySummary) -> Path:
+    def _export(self, model: TrainedModel, summary: PolicySummary) -> Path:
         assert self.run_dir is not None
+        policy, reference = model.extract(self.config.env.position_levels)
         return export_trained_bundle(
-            model,
+            policy,
+            reference,
             run_dir=self.run_dir,
             validation_env=self.validation_env(),
             env_config=self.config.env,
