@@ -1,29 +1,15 @@
-"""The env's own per-bar functions: the observed portfolio fields and the reward's control variate.
+"""The env's own per-bar function: the reward's control variate.
 
-The trading rules (sizing, the deadband) live in :mod:`intraday_rl.market.rules`, where the
-execution engine will call them too. Like those, these run as plain Python in the scalar env and
-compiled by numba inside the vectorized env's kernel, so both envs follow the same lines.
+The trading rules (action mapping, sizing, the deadband, the fill-delay queue) live in
+:mod:`intraday_rl.market.rules` and the observation's portfolio fields in
+:mod:`intraday_rl.features.portfolio`, where the execution engine calls them too. Like those, this
+runs as plain Python in the scalar env and compiled by numba inside the vectorized env's kernel,
+so both envs follow the same lines.
 """
 
 from __future__ import annotations
 
 import math
-
-
-def portfolio_fields(
-    position: float,
-    avg_price: float,
-    price: float,
-    equity: float,
-    peak_equity: float,
-    bar: int,
-    last_bar: int,
-    capital: float,
-) -> tuple[float, float, float, float]:
-    """The observation's (exposure, unrealized P&L / capital, time left, drawdown)."""
-    exposure = position * price / equity if equity > 0.0 else 0.0
-    unrealized = position * (price - avg_price) / capital
-    return exposure, unrealized, (last_bar - bar) / last_bar, 1.0 - equity / peak_equity
 
 
 def control_variate(

@@ -2,9 +2,11 @@
 
 Timeline of one ``step(action)`` taken at the close of bar ``t``:
 
-1. The action becomes a target position in shares, sized from equity and the close of ``t``
-   (the last prices the agent has seen). Unless it is inside the rebalance deadband, it becomes an
-   order that fills at the open of bar ``t + fill_delay_bars``.
+1. The action becomes a target exposure and then a target position in shares, sized from equity
+   and the close of ``t`` (the last prices the agent has seen). Unless it is inside the rebalance
+   deadband, it becomes an order that fills at the open of bar ``t + fill_delay_bars``. Every
+   rule of this step is :mod:`intraday_rl.market.rules` (``ActionMap``, ``target_shares``,
+   ``places_order``, the fill-delay queue), which execution applies too.
 2. Time advances to bar ``t + 1``; an order due now fills at its open, paying costs (cost model).
 3. On the session's last bar any position is closed at that bar's close (a market-on-close order),
    costs charged, and the episode terminates flat.
@@ -19,7 +21,6 @@ No step ever reads a price after the bar it advances to: the look-ahead canary t
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any, SupportsFloat
 
@@ -31,11 +32,19 @@ from gymnasium import spaces
 from intraday_rl.data.sessions import Session
 from intraday_rl.env.config import EnvConfig
 from intraday_rl.env.episodes import EpisodeBook
-from intraday_rl.env.mechanics import control_variate, portfolio_fields
-from intraday_rl.market.accounting import Portfolio
+from intraday_rl.env.mechanics import control_variate
+from intraday_rl.features.portfolio import portfolio_fields, session_time_left
+from intraday_rl.market.accounting import Portfolio, unrealized_pnl
 from intraday_rl.market.costs import fill_cost, split_costs
-from intraday_rl.market.rules import places_order, target_shares
-from intraday_rl.shared.errors import EnvError
+from intraday_rl.market.rules import (
+    ActionMap,
+    due_quantity,
+    new_fill_queue,
+    places_order,
+    queue_order,
+    target_shares,
+)
+from intraday_rl.shared.errors import ActionError, EnvError
 from intraday_rl.shared.types import PortfolioState
 
 ObsType = npt.NDArray[np.float32]
@@ -86,14 +95,13 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
         self.book = as_book(sessions, self.config)
         self.layout = self.book.layout
         self.observation_space, self.action_space = make_spaces(self.book, self.config)
-        self._discrete = self.config.action_type == "discrete"
-        self._levels = list(self.config.position_levels)
+        self.action_map = action_map(self.config)
+        self._target_exposure = self.action_map.target_exposure
         self._capital = self.config.initial_capital
         self._rates = self.config.costs.rates
         self._delay = self.config.costs.fill_delay_bars
         self._deadband = self.config.min_trade_fraction
         self._lot = self.config.lot_size
-        self._max_exposure = self.config.max_exposure
         self._fill_totals = [0.0, 0.0]  # this session's traded notional and shares
         self._decision_every = self.config.decision_every
         self._control_variate = self.config.reward_control_variate
@@ -139,7 +147,7 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
         self._t = 0
         self.portfolio.reset()
         self._equity = self._capital
-        self._pending: list[float | None] = [None] * self._delay
+        self._pending = new_fill_queue(self._delay)
         self._intended = 0.0
         self._n_trades = 0
         self._fill_totals = [0.0, 0.0]
@@ -149,7 +157,10 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
         """Advance ``decision_every`` bars (fewer at the session's end): module docstring."""
         if self._t >= self._last:
             raise EnvError("step() called after the episode ended: call reset() first")
-        exposure = self._target_exposure(action)
+        try:
+            exposure = self._target_exposure(action)
+        except ActionError as error:
+            raise EnvError(str(error)) from error
         reward, step_cost, traded, terminated = self._advance(exposure)
         for _ in range(self._decision_every - 1):
             if terminated:
@@ -174,7 +185,7 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
         close = self._close[t]
         target = target_shares(exposure, equity_before, close, self._lot)
         if places_order(target, self._intended, close, equity_before, self._deadband):
-            self._pending[t % self._delay] = target
+            queue_order(self._pending, t, target)
             self._intended = target
 
         t += 1
@@ -182,13 +193,10 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
         portfolio = self.portfolio
         step_cost = 0.0
         traded = False
-        due = self._pending[t % self._delay]
-        if due is not None:
-            self._pending[t % self._delay] = None
-            quantity = due - portfolio.position
-            if quantity != 0.0:
-                step_cost += self._fill(quantity, self._open[t], t)
-                traded = True
+        quantity = due_quantity(self._pending, t, portfolio.position)
+        if quantity != 0.0:
+            step_cost += self._fill(quantity, self._open[t], t)
+            traded = True
         held = portfolio.position
         close = self._close[t]
         terminated = t == self._last
@@ -210,17 +218,6 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
             )
         return reward, step_cost, traded, terminated
 
-    def _target_exposure(self, action: Any) -> float:
-        if self._discrete:
-            index = int(action)
-            if not 0 <= index < len(self._levels):
-                raise EnvError(f"action: expected 0..{len(self._levels) - 1}, was {action!r}")
-            return self._levels[index]
-        value = float(np.asarray(action, dtype=np.float64).reshape(-1)[0])
-        if not math.isfinite(value):
-            raise EnvError(f"action: expected a finite target exposure, was {value}")
-        return min(max(value, -self._max_exposure), self._max_exposure)
-
     def _fill(self, quantity: float, price: float, t: int) -> float:
         volume = self._volume[t]
         cost = fill_cost(quantity, price, volume, *self._rates)
@@ -236,15 +233,15 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
     # -- observation and info ----------------------------------------------------------------
     def _observation(self, t: int, price: float, equity: float) -> ObsType:
         portfolio = self.portfolio
+        position = portfolio.position
         fields = portfolio_fields(
-            portfolio.position,
-            portfolio.avg_price,
+            position,
             price,
             equity,
             portfolio.peak_equity,
-            t,
-            self._last,
+            unrealized_pnl(position, portfolio.avg_price, price),
             self._capital,
+            session_time_left(t, self._last),
         )
         return self.layout.build(self._windows[t], *fields)
 
@@ -296,5 +293,10 @@ class IntradayTradingEnv(gym.Env[ObsType, Any]):
         t = self._t
         session = self.session
         return self.portfolio.snapshot(
-            int(session.ts_ns[t]), session.symbol, self._close[t], (self._last - t) / self._last
+            int(session.ts_ns[t]), session.symbol, self._close[t], session_time_left(t, self._last)
         )
+
+
+def action_map(config: EnvConfig) -> ActionMap:
+    """The :class:`~intraday_rl.market.rules.ActionMap` of an env config's actions."""
+    return ActionMap(config.action_type, config.position_levels, config.max_exposure)

@@ -1,10 +1,10 @@
 """IntradayVecEnv: N intraday sessions stepped at once over numpy arrays, as an SB3 ``VecEnv``.
 
 The per-bar mechanics run in one compiled kernel (:mod:`intraday_rl.env.vec_kernel`) built from
-the scalar env's own cost, accounting and sizing functions. Env ``i`` draws its sessions with its
-own RNG exactly as an
-:class:`IntradayTradingEnv` reset with the same seed would, so N scalar envs given the same seeds
-and actions produce the same observations, rewards and dones (tested step for step).
+the scalar env's own cost, accounting, trading-rule and observation functions. Env ``i`` draws
+its sessions with its own RNG exactly as an :class:`IntradayTradingEnv` reset with the same seed
+would, so N scalar envs given the same seeds and actions produce the same observations, rewards
+and dones (tested step for step).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from intraday_rl.data.sessions import Session
 from intraday_rl.env.config import EnvConfig
 from intraday_rl.env.episodes import EpisodeBook
 from intraday_rl.env.trading_env import as_book, make_spaces
+from intraday_rl.features.portfolio import session_time_left
 from intraday_rl.market.accounting import portfolio_state
 from intraday_rl.shared.arrays import FloatArray, IntArray
 from intraday_rl.shared.errors import EnvError
@@ -72,6 +73,7 @@ class IntradayVecEnv(VecEnv):
                 self.config.initial_capital,
                 self.config.reward_control_variate,
                 float(self.config.decision_every),
+                self.config.max_exposure,
             ]
         )
         self._levels = np.asarray(self.config.position_levels, dtype=np.float64)
@@ -84,6 +86,7 @@ class IntradayVecEnv(VecEnv):
         self._actions: npt.NDArray[Any] = self._no_actions
         self._fs = np.zeros((kernel.N_FLOAT_STATE, n_envs))
         self._ints = np.zeros((kernel.N_INT_STATE, n_envs), dtype=np.int64)
+        # One fill-delay queue (market.rules) per env, as rows of one array.
         self._pending = np.full((n_envs, costs.fill_delay_bars), np.nan)
         self.session_index = np.zeros(n_envs, dtype=np.int64)
 
@@ -217,8 +220,7 @@ class IntradayVecEnv(VecEnv):
         values = actions.reshape(self.num_envs, -1)[:, 0].astype(np.float64)
         if not np.isfinite(values).all():
             raise EnvError(f"actions: expected finite target exposures, was {values}")
-        limit = self.config.max_exposure
-        return self._no_actions, np.minimum(np.maximum(values, -limit), limit)
+        return self._no_actions, values  # the kernel clips them (market.rules.clip_exposure)
 
     # -- observations -------------------------------------------------------------------------
     def _observe(self, envs: IntArray) -> npt.NDArray[np.float32]:
@@ -247,7 +249,7 @@ class IntradayVecEnv(VecEnv):
             fs[kernel.COSTS_PAID],
             fs[kernel.PEAK_EQUITY],
             self.config.initial_capital,
-            (last - bar) / last,
+            session_time_left(bar, last),
         )
 
     def _final_info(self, i: int, terminal_obs: npt.NDArray[np.float32]) -> dict[str, Any]:

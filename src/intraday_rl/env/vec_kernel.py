@@ -2,9 +2,10 @@
 
 The kernel calls numba-compiled copies of the very functions the scalar env calls
 (:func:`~intraday_rl.market.costs.fill_cost`, :func:`~intraday_rl.market.accounting.apply_fill`,
-:mod:`~intraday_rl.market.rules`, :mod:`~intraday_rl.env.mechanics`), so there is one
-implementation of costs, accounting, sizing and the deadband, and the two envs agree bit for
-bit. Compiled on first use and cached on disk.
+:mod:`~intraday_rl.market.rules`, :mod:`~intraday_rl.features.portfolio`,
+:mod:`~intraday_rl.env.mechanics`), so there is one implementation of costs, accounting, the
+box-action clip, sizing, the deadband, the fill-delay queue and the observed portfolio fields,
+and the two envs agree bit for bit. Compiled on first use and cached on disk.
 
 State is packed into a few 2-D arrays (one row per quantity, one column per env) because each
 argument of a numba call costs dispatch time on every step.
@@ -12,22 +13,26 @@ argument of a numba call costs dispatch time on every step.
 
 from __future__ import annotations
 
-import math
-
 import numba
 import numpy as np
 import numpy.typing as npt
 
 import intraday_rl.env.mechanics as mechanics
+import intraday_rl.features.portfolio as portfolio
 import intraday_rl.market.rules as rules
 from intraday_rl.market import accounting, costs
 from intraday_rl.shared.arrays import FloatArray, IntArray
 
 _fill_cost = numba.njit(cache=True)(costs.fill_cost)
 _apply_fill = numba.njit(cache=True)(accounting.apply_fill)
+_unrealized_pnl = numba.njit(cache=True)(accounting.unrealized_pnl)
+_clip_exposure = numba.njit(cache=True)(rules.clip_exposure)
 _target_shares = numba.njit(cache=True)(rules.target_shares)
 _places_order = numba.njit(cache=True)(rules.places_order)
-_portfolio_fields = numba.njit(cache=True)(mechanics.portfolio_fields)
+_queue_order = numba.njit(cache=True)(rules.queue_order)
+_due_quantity = numba.njit(cache=True)(rules.due_quantity)
+_portfolio_fields = numba.njit(cache=True)(portfolio.portfolio_fields)
+_session_time_left = numba.njit(cache=True)(portfolio.session_time_left)
 _control_variate = numba.njit(cache=True)(mechanics.control_variate)
 
 
@@ -40,7 +45,17 @@ N_INT_STATE = 4
 # Rows of the market table (one column per padded bar of every session).
 OPEN, CLOSE, FILL_VOLUME, FORECAST = range(4)
 # Entries of the parameter vector.
-PROPORTIONAL, PER_SHARE, IMPACT, LOT, DEADBAND, CAPITAL, CONTROL_VARIATE, DECISION_EVERY = range(8)
+(
+    PROPORTIONAL,
+    PER_SHARE,
+    IMPACT,
+    LOT,
+    DEADBAND,
+    CAPITAL,
+    CONTROL_VARIATE,
+    DECISION_EVERY,
+    MAX_EXPOSURE,
+) = range(9)
 
 
 @numba.njit(cache=True)
@@ -73,24 +88,20 @@ def _step_one(
     p: FloatArray,
 ) -> tuple[float, bool]:
     # IntradayTradingEnv.step for env i; returns (reward, done).
-    delay = pending.shape[1]
+    queue = pending[i]
     equity_before = fs[EQUITY, i]
     price = market[CLOSE, ints[ROW, i]]
     target = _target_shares(exposure, equity_before, price, p[LOT])
     if _places_order(target, fs[INTENDED, i], price, equity_before, p[DEADBAND]):
-        pending[i, ints[BAR, i] % delay] = target
+        _queue_order(queue, ints[BAR, i], target)
         fs[INTENDED, i] = target
     ints[BAR, i] += 1
     ints[ROW, i] += 1
     r = ints[ROW, i]
     fs[STEP_COST, i] = 0.0
-    slot = ints[BAR, i] % delay
-    due = pending[i, slot]
-    if not math.isnan(due):
-        pending[i, slot] = np.nan
-        quantity = due - fs[POSITION, i]
-        if quantity != 0.0:
-            _fill(fs, ints, i, quantity, market[OPEN, r], market[FILL_VOLUME, r], p)
+    quantity = _due_quantity(queue, ints[BAR, i], fs[POSITION, i])
+    if quantity != 0.0:
+        _fill(fs, ints, i, quantity, market[OPEN, r], market[FILL_VOLUME, r], p)
     held = fs[POSITION, i]
     price = market[CLOSE, r]
     done = ints[BAR, i] == ints[LAST_BAR, i]
@@ -117,15 +128,15 @@ def _write_fields(
     p: FloatArray,
     out: FloatArray,
 ) -> None:
+    price = market[CLOSE, ints[ROW, i]]
     fields = _portfolio_fields(
         fs[POSITION, i],
-        fs[AVG_PRICE, i],
-        market[CLOSE, ints[ROW, i]],
+        price,
         fs[EQUITY, i],
         fs[PEAK_EQUITY, i],
-        ints[BAR, i],
-        ints[LAST_BAR, i],
+        _unrealized_pnl(fs[POSITION, i], fs[AVG_PRICE, i], price),
         p[CAPITAL],
+        _session_time_left(ints[BAR, i], ints[LAST_BAR, i]),
     )
     out[k, 0], out[k, 1], out[k, 2], out[k, 3] = fields
 
@@ -158,7 +169,9 @@ def step_kernel(
     n_done = 0
     every = int(p[DECISION_EVERY])
     for i in range(n_envs):
-        target_exposure = levels[action_index[i]] if discrete else exposure[i]
+        target_exposure = (
+            levels[action_index[i]] if discrete else _clip_exposure(exposure[i], p[MAX_EXPOSURE])
+        )
         reward = 0.0
         step_cost = 0.0
         done = False

@@ -21,6 +21,10 @@ class EnvError(IntradayRLError, ValueError):
     """An environment was built or stepped with invalid arguments."""
 
 
+class ActionError(IntradayRLError, ValueError):
+    """A policy action is not one its action mapping accepts (index out of range, not finite)."""
+
+
 class RiskConfigError(ConfigError):
     """A risk policy (``risk_limits.yaml``) is invalid; the message names the key."""
 
