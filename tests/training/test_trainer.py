@@ -1,4 +1,5 @@
 import json
+import threading
 import warnings
 
 import numpy as np
@@ -46,7 +47,11 @@ def test_each_algorithm_trains_end_to_end_from_yaml(make_config, config_file, ru
 
 def test_run_returns_the_run_directory_when_export_is_off(make_config, runs_dir):
     config = make_config(run={"export_bundle": False})
+    before = set(threading.enumerate())
     assert create_trainer_agent(config).run() == next(runs_dir.iterdir())
+    # SB3's TensorBoard writer thread is closed with the run: no thread outlives it to wake up
+    # inside a later latency measurement (or pile up over a walk-forward's many models).
+    assert set(threading.enumerate()) - before == set()
 
 
 def test_same_seed_twice_gives_identical_evaluations(make_config):

@@ -100,12 +100,17 @@ class SB3Backend:
         callback = CallbackList([*self._callbacks(plan, model), risk, *plan.callbacks])
         remaining = params.total_timesteps - model.num_timesteps
         _LOG.info("training %s for %d timesteps", plan.config.algorithm, remaining)
-        model.learn(
-            remaining,
-            callback=callback,
-            tb_log_name="train",
-            reset_num_timesteps=resumed_from is None,
-        )
+        try:
+            model.learn(
+                remaining,
+                callback=callback,
+                tb_log_name="train",
+                reset_num_timesteps=resumed_from is None,
+            )
+        finally:
+            # SB3 leaves its logger open: the TensorBoard writer's thread would outlive the run
+            # (one per model in a walk-forward) and wake inside later latency measurements.
+            model.logger.close()
         return FitOutcome(SB3Model(model), resumed_from, risk.stop_reason)
 
     def load(self, run_dir: Path, which: Literal["best", "final"]) -> SB3Model | None:
