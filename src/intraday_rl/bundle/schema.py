@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import re
+import struct
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import Field, model_validator
@@ -315,7 +316,10 @@ def _box_problems(action: ActionInfo, limit: float, source: str) -> list[str]:
     inverted = [index for index, (lo, hi) in enumerate(zip(low, high, strict=False)) if lo > hi]
     if inverted:
         problems.append(f"action.low: expected <= action.high, was greater at {inverted}")
-    outside = [bound for bound in (*low, *high) if abs(bound) > limit]
+    # The env's Box space is float32: its bounds are the limit rounded to float32 (0.8 is
+    # recorded as 0.800000011920929), which must not count as outside the limit.
+    float32_limit = struct.unpack("f", struct.pack("f", limit))[0]
+    outside = [bound for bound in (*low, *high) if abs(bound) > max(limit, float32_limit)]
     if outside:
         problems.append(
             f"action.low, action.high: expected within ±{limit} ({source}), was {outside}"
