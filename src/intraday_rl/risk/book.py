@@ -52,11 +52,11 @@ class SymbolBook:
         "listed",
         "max_bar_quantity",
         "max_order_notional",
+        "max_order_quantity",
         "max_position",
         "position",
         "price",
         "restricted",
-        "screen_quantity_cap",
         "sells",
         "session_volume",
         "sigma",
@@ -98,9 +98,9 @@ class SymbolBook:
         self.c_gross = self.c_net = self.c_gross_worst = self.c_working = 0.0
         self.c_net_long = self.c_net_short = self.c_var_worst = self.c_var_positions = 0.0
         self.max_bar_quantity = INF
+        self.max_order_quantity = self.limits.max_order_quantity
         self.max_order_notional = min(self.limits.max_order_notional, MAX_SANE_NOTIONAL)
         self.max_position = self.limits.max_position
-        self.screen_quantity_cap = self.limits.screen_max_quantity
         self.adv_cap_quantity = INF
 
     @property
@@ -134,10 +134,12 @@ class SymbolBook:
 
         The hot path reads these copies on the book itself (fewer objects touched per order):
         ``fresh_until_ns`` (-1 when the symbol cannot trade: no usable data, not tradable, or
-        too volatile), ``max_order_notional`` and ``max_position`` of the symbol's limits.
+        too volatile), ``max_order_quantity``, ``max_order_notional`` and ``max_position`` of the
+        symbol's limits.
         """
         self.check_calculators()
         symbol_limits = self.limits
+        self.max_order_quantity = symbol_limits.max_order_quantity
         # The screen's notional cap: the limit, or the sanity bound when it is off or above it.
         self.max_order_notional = min(symbol_limits.max_order_notional, MAX_SANE_NOTIONAL)
         self.max_position = symbol_limits.max_position
@@ -154,8 +156,6 @@ class SymbolBook:
         self.max_bar_quantity = (
             participation * volume if volume >= 0.0 and participation < INF else INF
         )
-        # One comparison in the screen for both caps (min returns one of them exactly).
-        self.screen_quantity_cap = min(self.limits.screen_max_quantity, self.max_bar_quantity)
         adv = self.adv_shares
         self.adv_cap_quantity = limits.max_adv_participation * adv if adv > 0.0 else INF
 
@@ -234,31 +234,6 @@ class AccountBook:
         )
         book.c_net_long, book.c_net_short = net_long, net_short
         book.c_var_worst, book.c_var_positions = gross_worst * sigma, gross * sigma
-        self.n_restated += 1
-
-    def add_working(self, book: SymbolBook, quantity: float) -> None:
-        """An approved order of ``quantity`` joins ``book``'s working orders (the cheap restate)."""
-        price = book.price if book.price > 0.0 else 0.0
-        position = book.position
-        if quantity > 0.0:
-            book.working_buy += quantity
-            net_long = (position + book.working_buy) * price
-            self.net_long += net_long - book.c_net_long
-            book.c_net_long = net_long
-        else:
-            book.working_sell -= quantity
-            net_short = (position - book.working_sell) * price
-            self.net_short += net_short - book.c_net_short
-            book.c_net_short = net_short
-        long_side, short_side = position + book.working_buy, book.working_sell - position
-        # max(long_side, short_side) exactly, without the call (this is the hot path).
-        gross_worst = (short_side if short_side > long_side else long_side) * price
-        working = (book.working_buy + book.working_sell) * price
-        var_worst = gross_worst * book.sigma
-        self.gross_worst += gross_worst - book.c_gross_worst
-        self.working += working - book.c_working
-        self.var_worst += var_worst - book.c_var_worst
-        book.c_gross_worst, book.c_working, book.c_var_worst = gross_worst, working, var_worst
         self.n_restated += 1
 
     def resum(self, books: list[SymbolBook]) -> None:

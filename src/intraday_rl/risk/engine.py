@@ -19,12 +19,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 
-import intraday_rl.risk.events as events
 from intraday_rl.risk.audit import AuditSink, decision_record
-from intraday_rl.risk.book import RESUM_EVERY, AccountBook, SymbolBook
+from intraday_rl.risk.book import AccountBook, SymbolBook
 from intraday_rl.risk.checks import Breach, PreTradeState
 from intraday_rl.risk.codes import STATE_CODES, ReasonCode, TradingState
 from intraday_rl.risk.config import RiskPolicy, load_default_risk_policy, load_risk_policy
+from intraday_rl.risk.events import count_attempt, record_approval
 from intraday_rl.risk.explain import (
     REQUEST_CODES,
     combine,
@@ -34,12 +34,12 @@ from intraday_rl.risk.explain import (
     state_gate,
     verify_reduced,
 )
-from intraday_rl.risk.exposure import account_state_clear
-from intraday_rl.risk.intake import EventIntake
+from intraday_rl.risk.intake import EventIntake, RiskEvent
 from intraday_rl.risk.limits import CompiledLimits
 from intraday_rl.risk.metrics import FAULT_METRICS, MetricsSnapshot, capture_inputs
 from intraday_rl.risk.operator import OperatorControls
 from intraday_rl.risk.screen import passes_screen
+from intraday_rl.risk.state import EngineState
 from intraday_rl.shared.types import (
     PortfolioState,
     RiskAction,
@@ -62,8 +62,12 @@ EMPTY_METRICS: Mapping[str, float] = MappingProxyType({})
 _STATE_LEVEL = {TradingState.ACTIVE: 0.0, TradingState.REDUCING: 1.0, TradingState.HALTED: 2.0}
 
 
-class RiskAgentV2(EventIntake, OperatorControls):
+class RiskAgentV2:
     """The risk engine: multi-symbol books, pre-trade controls, advisory and enforcing modes.
+
+    The engine owns its state (:class:`~.state.EngineState`) and two collaborators that share it:
+    :class:`~.intake.EventIntake` (``update``) and :class:`~.operator.OperatorControls` (the
+    kill switch, ``rearm``, ``set_trading_state``, ``set_policy``).
 
     Args:
         policy: The risk policy; the shipped default when None.
@@ -73,8 +77,6 @@ class RiskAgentV2(EventIntake, OperatorControls):
             :class:`~intraday_rl.risk.audit.JsonlAuditWriter`).
     """
 
-    _metrics_snapshot: Mapping[str, float] | None
-
     def __init__(
         self,
         policy: RiskPolicy | None = None,
@@ -83,17 +85,17 @@ class RiskAgentV2(EventIntake, OperatorControls):
         price_source: PriceSource | None = None,
         audit: AuditSink | None = None,
     ) -> None:
-        self._policy = policy if policy is not None else load_default_risk_policy()
-        self._limits = CompiledLimits(self._policy)
         self._clock: Clock = clock if clock is not None else time.time_ns
         self._price_source = price_source
         self._audit = audit
-        self._trading_state = TradingState.ACTIVE
-        self._kill_switch = False
-        self._liquidation_required = False
-        self.reset()
-        logger.info("risk policy %r in force, hash %s", self._policy.name, self._limits.policy_hash)
-        logger.debug("risk limits: %s", self._policy.canonical_json())
+        self._state = EngineState(policy if policy is not None else load_default_risk_policy())
+        self._intake = EventIntake(self._state)
+        self._operator = OperatorControls(self._state, self._clock, audit)
+        self._allow_cache: dict[float, RiskDecision] = {}
+        self.n_approved = self.n_denied = 0
+        policy = self._state.policy
+        logger.info("risk policy %r in force, hash %s", policy.name, self.policy_hash)
+        logger.debug("risk limits: %s", policy.canonical_json())
 
     @classmethod
     def from_yaml(
@@ -116,35 +118,30 @@ class RiskAgentV2(EventIntake, OperatorControls):
 
         The trading state and the kill switch stay as they are (only :meth:`rearm` clears them).
         """
-        self._account = AccountBook(self._policy.capital, self._limits)
-        self._books: dict[str, SymbolBook] = {}
-        for symbol in self._policy.symbols:
-            self._books[symbol] = SymbolBook(symbol, self._limits)
-        self._working: events.WorkingOrders = {}
-        self._seen_order_ids: set[str] = set()
-        self._faulted = False
-        self._bad_fills: dict[str, str] = {}
-        self._allow_cache: dict[float, RiskDecision] = {}
+        self._state.reset()
+        self._allow_cache.clear()
         self.n_approved = self.n_denied = 0
-        for book in self._books.values():
-            book.refresh(self._limits)
-        self._refresh_account()
 
     # ----------------------------------------------------------------------------- properties
     @property
     def policy(self) -> RiskPolicy:
         """The policy in force."""
-        return self._policy
+        return self._state.policy
 
     @property
     def policy_hash(self) -> str:
         """sha256 of the policy's canonical JSON."""
-        return self._limits.policy_hash
+        return self._state.limits.policy_hash
 
     @property
     def trading_state(self) -> TradingState:
         """ACTIVE, REDUCING (only risk-reducing orders) or HALTED (nothing but cancels)."""
-        return self._trading_state
+        return self._state.trading_state
+
+    @property
+    def kill_switch_engaged(self) -> bool:
+        """True from :meth:`engage_kill_switch` until :meth:`rearm`."""
+        return self._state.kill_switch
 
     @property
     def n_submitted(self) -> int:
@@ -154,8 +151,76 @@ class RiskAgentV2(EventIntake, OperatorControls):
     @property
     def liquidation_required(self) -> bool:
         """True after a LIQUIDATE decision, until :meth:`rearm`: close positions, cancel orders."""
-        return self._liquidation_required
+        return self._state.liquidation_required
 
+    def position(self, symbol: str) -> float:
+        """Signed shares held in ``symbol`` (0 when unknown)."""
+        book = self._state.books.get(symbol)
+        return book.position if book is not None else 0.0
+
+    def working_quantity(self, symbol: str) -> tuple[float, float]:
+        """``(buys, sells)``: shares still working in ``symbol``, both >= 0."""
+        book = self._state.books.get(symbol)
+        return (book.working_buy, book.working_sell) if book is not None else (0.0, 0.0)
+
+    # The state's parts under their old names, for tests and tools that inspect an engine.
+    @property
+    def _limits(self) -> CompiledLimits:
+        return self._state.limits
+
+    @property
+    def _account(self) -> AccountBook:
+        return self._state.account
+
+    @property
+    def _books(self) -> dict[str, SymbolBook]:
+        return self._state.books
+
+    @property
+    def _seen_order_ids(self) -> set[str]:
+        return self._state.seen_order_ids
+
+    @property
+    def _faulted(self) -> bool:
+        return self._state.faulted
+
+    @property
+    def _fast_ok(self) -> bool:
+        return self._state.fast_ok
+
+    # --------------------------------------------------------------- events and the operator
+    def update(self, event: RiskEvent) -> None:
+        """Fold a bar, fill, order event or portfolio snapshot into the books (O(1)).
+
+        See :meth:`EventIntake.update <intraday_rl.risk.intake.EventIntake.update>`: a bad event
+        is refused and fails the engine closed.
+        """
+        self._intake.update(event)
+
+    def engage_kill_switch(self, reason: str, operator: str) -> None:
+        """Halt all trading now: every order is refused (KILL_SWITCH) until :meth:`rearm`."""
+        self._operator.engage_kill_switch(reason, operator)
+
+    def rearm(self, operator: str, reason: str = "") -> None:
+        """Return to ACTIVE: clear the kill switch, a halt, reduce-only, liquidation, faults and
+        refused fills (the operator vouches for cash and positions).
+
+        Rules whose metrics are still breached fire again on the next order.
+        """
+        self._operator.rearm(operator, reason)
+
+    def set_trading_state(self, state: TradingState, operator: str, reason: str = "") -> None:
+        """Put the engine in ``state`` by hand (REDUCING ahead of an event, for example)."""
+        self._operator.set_trading_state(state, operator, reason)
+
+    def set_policy(self, policy: RiskPolicy, operator: str) -> None:
+        """Put ``policy`` in force now; positions, orders and history are kept.
+
+        The change is audited key by key with the old and new policy hashes.
+        """
+        self._operator.set_policy(policy, operator)
+
+    # -------------------------------------------------------------------------------- metrics
     @property
     def metrics(self) -> Mapping[str, float]:
         """Risk metrics now (read-only; computed on demand, O(number of symbols))."""
@@ -170,45 +235,27 @@ class RiskAgentV2(EventIntake, OperatorControls):
     def _snapshot(self) -> Mapping[str, float]:
         # The metrics as of now, kept until the state changes. Only their inputs are captured
         # here (what a decision pays for); the mapping is derived when first read.
-        snapshot = self._metrics_snapshot
+        state = self._state
+        snapshot = state.metrics_snapshot
         if snapshot is None:
             try:
-                inputs = capture_inputs(self._account, self._books.values())
-                level = _STATE_LEVEL[self._trading_state]
-                settings = self._policy.penalty
-                faulted = self._faulted or bool(self._bad_fills)
+                inputs = capture_inputs(state.account, state.books.values())
+                level = _STATE_LEVEL[state.trading_state]
+                settings = state.policy.penalty
+                faulted = state.faulted or bool(state.bad_fills)
                 snapshot = MetricsSnapshot(
-                    inputs, self._limits, settings, faulted, level, self._kill_switch
+                    inputs, state.limits, settings, faulted, level, state.kill_switch
                 )
             except Exception:
                 return self._metrics_failed()
-            self._metrics_snapshot = snapshot
+            state.metrics_snapshot = snapshot
         return snapshot
 
     def _metrics_failed(self) -> Mapping[str, float]:
         logger.exception("risk metrics failed; refusing orders until re-armed")
-        self._set_fault()
-        self._metrics_snapshot = FAULT_METRICS
+        self._state.set_fault()
+        self._state.metrics_snapshot = FAULT_METRICS
         return FAULT_METRICS
-
-    def _refresh_account(self) -> None:
-        account = self._account
-        if account.n_restated >= RESUM_EVERY:
-            account.resum(list(self._books.values()))
-        try:
-            clear = math.isfinite(account.equity) and account_state_clear(account, self._limits)
-        except Exception:
-            logger.exception("risk account state failed; refusing orders until re-armed")
-            self._faulted = True
-            clear = False
-        self._fast_ok = (
-            clear
-            and self._trading_state is _ACTIVE
-            and not self._kill_switch
-            and not self._faulted
-            and not self._bad_fills
-        )
-        self._metrics_snapshot = None
 
     # ------------------------------------------------------------------------------ decisions
     def evaluate(
@@ -246,85 +293,49 @@ class RiskAgentV2(EventIntake, OperatorControls):
             now = self._clock()
         except Exception:
             now = None
-        # The hot path, inlined (each call would cost ~5% of it): screen, then record.
-        if self._fast_ok:
+        # The hot path, inlined (each call would cost ~5% of it): screen, then book the order.
+        state = self._state
+        if state.fast_ok:
             try:
-                book = self._books.get(request.symbol)
+                book = state.books.get(request.symbol)
                 source = self._price_source
                 passed = book is not None and passes_screen(
                     request,
                     now,
                     book,
-                    self._account,
-                    self._limits,
+                    state.account,
+                    state.limits,
                     book.price if source is None else source(request.symbol),  # type: ignore[arg-type]
-                    self._seen_order_ids,
+                    state.seen_order_ids,
                 )
             except Exception:  # a malformed request or a faulty calculator: the full path decides
                 passed = False
             if passed:
-                return self._approve(request, book, now)  # type: ignore[arg-type]
+                decision = self._allow_cache.get(request.quantity)
+                if decision is None:
+                    decision = self._allow(request.quantity)
+                try:
+                    record_approval(
+                        state.account,
+                        book,  # type: ignore[arg-type]
+                        request,
+                        decision.allowed_quantity,
+                        now,  # type: ignore[arg-type]
+                        state.limits,
+                        state.seen_order_ids,
+                        state.working,
+                    )
+                except Exception as error:
+                    state.set_fault()
+                    return self._enforce(request, self._fault_decision(error), now)
+                state.metrics_snapshot = None
+                self.n_approved += 1
+                return decision
         try:
             decision = self._explain(request, now)
         except Exception as error:
             decision = self._fault_decision(error)
         return self._enforce(request, decision, now)
-
-    def _approve(self, request: TradeRequest, book: SymbolBook, now: int) -> RiskDecision:
-        # What the screen allowed: record it (events.record_approval, inlined) and return the
-        # reused ALLOW decision.
-        decision = self._allow_cache.get(request.quantity)
-        if decision is None:
-            decision = self._allow(request.quantity)
-        quantity = decision.allowed_quantity
-        try:
-            limits, account = self._limits, self._account
-            orders = account.orders
-            times = orders.times_ns
-            times.append(now)
-            if len(times) >= limits.order_rate_max:  # the screen only reads deque lengths
-                orders.evict(now)
-            side = book.buys if quantity > 0.0 else book.sells
-            times = side.times_ns
-            times.append(now)
-            if len(times) >= limits.repeat_max:
-                side.evict(now)
-            book.last_order_quantity = request.quantity
-            price = request.limit_price
-            book.last_order_price = request.reference_price if price is None else price
-            book.last_order_ns = now
-            client_order_id = request.client_order_id
-            if client_order_id is not None:
-                self._seen_order_ids.add(client_order_id)
-                self._working[client_order_id] = quantity
-            # AccountBook.add_working, inlined (same expressions, same order): ~0.3 µs off p99.
-            price = book.price if book.price > 0.0 else 0.0
-            position = book.position
-            if quantity > 0.0:
-                book.working_buy += quantity
-                net_long = (position + book.working_buy) * price
-                account.net_long += net_long - book.c_net_long
-                book.c_net_long = net_long
-            else:
-                book.working_sell -= quantity
-                net_short = (position - book.working_sell) * price
-                account.net_short += net_short - book.c_net_short
-                book.c_net_short = net_short
-            long_side, short_side = position + book.working_buy, book.working_sell - position
-            gross_worst = (short_side if short_side > long_side else long_side) * price
-            working = (book.working_buy + book.working_sell) * price
-            var_worst = gross_worst * book.sigma
-            account.gross_worst += gross_worst - book.c_gross_worst
-            account.working += working - book.c_working
-            account.var_worst += var_worst - book.c_var_worst
-            book.c_gross_worst, book.c_working, book.c_var_worst = gross_worst, working, var_worst
-            account.n_restated += 1
-        except Exception as error:
-            self._set_fault()
-            return self._enforce(request, self._fault_decision(error), now)
-        self._metrics_snapshot = None
-        self.n_approved += 1
-        return decision
 
     def _now(self) -> int | None:
         try:
@@ -334,19 +345,20 @@ class RiskAgentV2(EventIntake, OperatorControls):
 
     def _decide(self, request: TradeRequest, now: int | None) -> RiskDecision:
         # The hot path: the fast screen allows; anything else takes the full path.
+        state = self._state
         try:
-            book = self._books.get(request.symbol)
-            if self._fast_ok and book is not None:
+            book = state.books.get(request.symbol)
+            if state.fast_ok and book is not None:
                 source = self._price_source
                 reference = book.price if source is None else source(request.symbol)
                 if passes_screen(
                     request,
                     now,
                     book,
-                    self._account,
-                    self._limits,
+                    state.account,
+                    state.limits,
                     reference,  # type: ignore[arg-type]
-                    self._seen_order_ids,
+                    state.seen_order_ids,
                 ):
                     decision = self._allow_cache.get(request.quantity)
                     return decision if decision is not None else self._allow(request.quantity)
@@ -373,31 +385,34 @@ class RiskAgentV2(EventIntake, OperatorControls):
             return error
 
     def _explain(self, request: TradeRequest, now: int | None) -> RiskDecision:
+        state = self._state
+        limits = state.limits
         symbol = getattr(request, "symbol", None)
-        book = self._books.get(symbol) if isinstance(symbol, str) else None
+        book = state.books.get(symbol) if isinstance(symbol, str) else None
         reference = self._reference(symbol, book) if book is not None else None  # type: ignore[arg-type]
-        breaches = gate_breaches(request, now, book, reference, self._limits)
-        if self._faulted:
+        breaches = gate_breaches(request, now, book, reference, limits)
+        if state.faulted:
             breaches.append(fixed(ReasonCode.CALCULATOR_FAULT, "engine=faulted"))
-        for problem in self._bad_fills.values():
+        for problem in state.bad_fills.values():
             breaches.append(fixed(ReasonCode.BAD_FILL, problem))
         if book is not None and not (breaches and any(b.code in REQUEST_CODES for b in breaches)):
-            trading = self._trading_state
-            breaches += state_gate(request, book, trading, self._kill_switch, self._limits)
+            breaches += state_gate(request, book, state.trading_state, state.kill_switch, limits)
         if breaches and any(breach.action >= _BLOCK for breach in breaches):
             return self._decision(request, breaches)
         if book is None or not isinstance(now, int):  # unreachable: the gates caught it
             return self._decision(request, [fixed(ReasonCode.INVALID_REQUEST, "incomplete")])
-        state = PreTradeState(self._account, book, now, reference, self._seen_order_ids)  # type: ignore[arg-type]
-        breaches += control_breaches(request, state, self._limits)
-        return self._decision(request, breaches, state)
+        pre_trade = PreTradeState(state.account, book, now, reference, state.seen_order_ids)  # type: ignore[arg-type]
+        breaches += control_breaches(request, pre_trade, limits)
+        return self._decision(request, breaches, pre_trade)
 
     def _decision(
         self, request: TradeRequest, breaches: list[Breach], state: PreTradeState | None = None
     ) -> RiskDecision:
-        action, allowed = combine(request, breaches, self._limits.lot_size)
+        limits = self._state.limits
+        action, allowed = combine(request, breaches, limits.lot_size)
         if state is not None and allowed not in (0.0, request.quantity):
-            allowed = verify_reduced(request, allowed, state, self._trading_state, self._limits)
+            trading_state = self._state.trading_state
+            allowed = verify_reduced(request, allowed, state, trading_state, limits)
             if allowed == 0.0 and action == _REDUCE:
                 action = _BLOCK
         codes = tuple(dict.fromkeys(breach.code for breach in breaches))
@@ -410,42 +425,42 @@ class RiskAgentV2(EventIntake, OperatorControls):
         return RiskDecision(_BLOCK, 0.0, code, self._snapshot(), (evidence,))
 
     # ------------------------------------------------------------------------------- enforce
-    def _record(self, request: TradeRequest, quantity: float, now: int) -> None:
-        events.record_approval(
-            self._account,
-            self._books[request.symbol],
-            request,
-            quantity,
-            now,
-            self._limits,
-            self._seen_order_ids,
-            self._working,
-        )
-        self._metrics_snapshot = None
-
     def _enforce(
         self, request: TradeRequest, decision: RiskDecision, now: int | None
     ) -> RiskDecision:
+        state = self._state
         if decision.allowed_quantity != 0.0:
             try:
-                self._record(request, decision.allowed_quantity, now)  # type: ignore[arg-type]
+                record_approval(
+                    state.account,
+                    state.books[request.symbol],
+                    request,
+                    decision.allowed_quantity,
+                    now,  # type: ignore[arg-type]
+                    state.limits,
+                    state.seen_order_ids,
+                    state.working,
+                )
+                state.metrics_snapshot = None
             except Exception as error:
-                self._set_fault()
+                state.set_fault()
                 decision = self._fault_decision(error)
         if decision.allowed_quantity != 0.0:
             self.n_approved += 1
         else:
             self.n_denied += 1
             try:
-                events.count_attempt(self._books, request, now)
+                count_attempt(state.books, request, now)
             except Exception:
                 logger.exception("risk throttle update failed; refusing orders until re-armed")
-                self._set_fault()
+                state.set_fault()
         self._latch(decision)
         if self._audit is not None:
-            state = self._trading_state.value
+            trading = state.trading_state.value
             try:
-                self._audit.write(decision_record(request, decision, now, self.policy_hash, state))
+                self._audit.write(
+                    decision_record(request, decision, now, self.policy_hash, trading)
+                )
             except Exception:  # the decision stands; a lost audit line is logged loudly
                 logger.exception("risk audit write failed")
         if decision.action >= _REDUCE and logger.isEnabledFor(logging.WARNING):
@@ -455,17 +470,18 @@ class RiskAgentV2(EventIntake, OperatorControls):
     def _latch(self, decision: RiskDecision) -> None:
         # HALT halts; LIQUIDATE, or an account-state rule whose action is REDUCE, moves an
         # ACTIVE engine to REDUCING. Only rearm() goes back.
-        action, previous = decision.action, self._trading_state
+        state = self._state
+        action, previous = decision.action, state.trading_state
         codes = decision.reason_codes
         reduce_rule = not STATE_CODES.isdisjoint(codes) and any(
-            code in STATE_CODES and self._limits.actions[code] == _REDUCE for code in codes
+            code in STATE_CODES and state.limits.actions[code] == _REDUCE for code in codes
         )
         if action == _HALT:
-            self._trading_state = _HALTED
+            state.trading_state = _HALTED
         elif action == _LIQUIDATE:
-            self._liquidation_required = True
-        if self._trading_state is _ACTIVE and (action == _LIQUIDATE or reduce_rule):
-            self._trading_state = _REDUCING
-        if self._trading_state is not previous:
-            logger.warning("risk trading state %s -> %s", previous.value, self._trading_state.value)
-            self._refresh_account()
+            state.liquidation_required = True
+        if state.trading_state is _ACTIVE and (action == _LIQUIDATE or reduce_rule):
+            state.trading_state = _REDUCING
+        if state.trading_state is not previous:
+            logger.warning("risk trading state %s -> %s", previous.value, state.trading_state.value)
+            state.refresh()

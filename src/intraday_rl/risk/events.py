@@ -232,16 +232,23 @@ def record_approval(
     seen_order_ids: set[str],
     working: WorkingOrders,
 ) -> None:
-    """Book an approved order: throttle windows, duplicate memory and working quantity."""
+    """Book an approved order: throttle windows, duplicate memory and working quantity.
+
+    The one booking of an approval, for the fast and the full path alike. The order joins
+    ``book``'s working orders and the account sums change by the symbol's contribution delta (the
+    part of :meth:`AccountBook.restate` a working order moves), written out: this is the hot path.
+    """
     # Windows: append now, evict lazily once a deque reaches its limit (the screen only reads
     # deque lengths; the checks count exactly).
-    times = account.orders.times_ns
+    orders = account.orders
+    times = orders.times_ns
     times.append(now_ns)
     if len(times) >= limits.order_rate_max:
-        account.orders.evict(now_ns)
+        orders.evict(now_ns)
     side = book.buys if quantity > 0.0 else book.sells
-    side.times_ns.append(now_ns)
-    if len(side.times_ns) >= limits.repeat_max:
+    times = side.times_ns
+    times.append(now_ns)
+    if len(times) >= limits.repeat_max:
         side.evict(now_ns)
     book.last_order_quantity = request.quantity
     price = request.limit_price
@@ -251,7 +258,28 @@ def record_approval(
     if client_order_id is not None:
         seen_order_ids.add(client_order_id)
         working[client_order_id] = quantity
-    account.add_working(book, quantity)
+    price = book.price if book.price > 0.0 else 0.0  # no price yet: nothing to value
+    position = book.position
+    if quantity > 0.0:
+        book.working_buy += quantity
+        net_long = (position + book.working_buy) * price
+        account.net_long += net_long - book.c_net_long
+        book.c_net_long = net_long
+    else:
+        book.working_sell -= quantity
+        net_short = (position - book.working_sell) * price
+        account.net_short += net_short - book.c_net_short
+        book.c_net_short = net_short
+    long_side, short_side = position + book.working_buy, book.working_sell - position
+    # max(long_side, short_side) exactly, without the call.
+    gross_worst = (short_side if short_side > long_side else long_side) * price
+    working_notional = (book.working_buy + book.working_sell) * price
+    var_worst = gross_worst * book.sigma
+    account.gross_worst += gross_worst - book.c_gross_worst
+    account.working += working_notional - book.c_working
+    account.var_worst += var_worst - book.c_var_worst
+    book.c_gross_worst, book.c_working, book.c_var_worst = gross_worst, working_notional, var_worst
+    account.n_restated += 1
 
 
 def count_attempt(books: dict[str, SymbolBook], request: object, now_ns: object) -> None:

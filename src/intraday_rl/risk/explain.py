@@ -1,10 +1,11 @@
 """The full decision path: gate checks, every control, and the rule that combines breaches.
 
 Gates run first: a malformed request, a bad clock, an unknown symbol, a halted engine or missing
-or stale data end the decision there (fail closed: BLOCK). Otherwise every control of
-:data:`CONTROL_CHECKS` runs and :func:`combine` turns the breaches into an action and a quantity:
-the most severe action wins; ``REDUCE`` sends the smallest quantity any reducing rule allows, cut
-to whole lots, and becomes ``BLOCK`` when that is 0.
+or stale data end the decision there (fail closed: BLOCK). Otherwise the account-state rules run,
+then each control of :data:`CONTROL_CHECKS` (the control table of :mod:`.controls`) that
+:func:`~intraday_rl.risk.screen.may_fire` keeps, and :func:`combine` turns the breaches into an
+action and a quantity: the most severe action wins; ``REDUCE`` sends the smallest quantity any
+reducing rule allows, cut to whole lots, and becomes ``BLOCK`` when that is 0.
 """
 
 from __future__ import annotations
@@ -13,35 +14,11 @@ import math
 from collections.abc import Sequence
 from dataclasses import replace
 
+from intraday_rl.risk.account_state import check_account_state
 from intraday_rl.risk.book import SymbolBook
-from intraday_rl.risk.calculators import RunningSum, WindowCounter
-from intraday_rl.risk.checks import (
-    Breach,
-    Check,
-    PreTradeState,
-    check_adv_participation,
-    check_bar_participation,
-    check_duplicate,
-    check_order_notional,
-    check_order_quantity,
-    check_order_rate,
-    check_position,
-    check_price_collar,
-    check_repeated_execution,
-    check_turnover,
-    is_reduce_only,
-    reducing_part,
-)
+from intraday_rl.risk.checks import Breach, Check, PreTradeState, is_reduce_only, reducing_part
 from intraday_rl.risk.codes import ReasonCode, TradingState
-from intraday_rl.risk.exposure import (
-    check_account_state,
-    check_concentration,
-    check_cvar,
-    check_gross_exposure,
-    check_leverage,
-    check_net_exposure,
-    check_var,
-)
+from intraday_rl.risk.controls import CONTROLS
 from intraday_rl.risk.limits import (
     LOT_TOLERANCE,
     MAX_SANE_NOTIONAL,
@@ -50,6 +27,7 @@ from intraday_rl.risk.limits import (
     CompiledLimits,
     is_whole_lots,
 )
+from intraday_rl.risk.screen import may_fire
 from intraday_rl.shared.types import RiskAction, TradeRequest
 
 ORDER_TYPES = ("market", "limit")
@@ -71,110 +49,12 @@ REQUEST_CODES = frozenset(
     }
 )
 
-# Every control with the code it reports, in check order (account-state rules run first).
-CONTROL_CHECKS: tuple[tuple[ReasonCode, Check], ...] = (
-    (ReasonCode.DUPLICATE_ORDER, check_duplicate),
-    (ReasonCode.MAX_ORDER_QUANTITY, check_order_quantity),
-    (ReasonCode.MAX_ORDER_NOTIONAL, check_order_notional),
-    (ReasonCode.PRICE_COLLAR, check_price_collar),
-    (ReasonCode.ORDER_RATE, check_order_rate),
-    (ReasonCode.REPEATED_EXECUTION, check_repeated_execution),
-    (ReasonCode.BAR_PARTICIPATION, check_bar_participation),
-    (ReasonCode.ADV_PARTICIPATION, check_adv_participation),
-    (ReasonCode.TURNOVER, check_turnover),
-    (ReasonCode.MAX_POSITION, check_position),
-    (ReasonCode.MAX_GROSS_EXPOSURE, check_gross_exposure),
-    (ReasonCode.MAX_NET_EXPOSURE, check_net_exposure),
-    (ReasonCode.MAX_LEVERAGE, check_leverage),
-    (ReasonCode.CONCENTRATION, check_concentration),
-    (ReasonCode.VAR_LIMIT, check_var),
-    (ReasonCode.CVAR_LIMIT, check_cvar),
+# Every control with the code it reports, in check order (the control table's order).
+CONTROL_CHECKS: tuple[tuple[ReasonCode, Check], ...] = tuple(
+    (control.code, control.check) for control in CONTROLS
 )
 
 SHIPPED_CHECKS = CONTROL_CHECKS
-
-
-def may_fire(
-    request: TradeRequest, state: PreTradeState, limits: CompiledLimits
-) -> list[tuple[ReasonCode, Check]]:
-    """The controls of :data:`CONTROL_CHECKS` that might fire, in check order.
-
-    A control left out certainly passes: each condition below is its check's own ``return None``
-    condition, with the same expressions (so rounding cannot disagree), evaluated in one pass
-    instead of 16 calls. Windowed and turnover controls are left out only when their calculators
-    are the real ones. Any doubt keeps the control in; its check then decides.
-    """
-    account, book, quantity = state.account, state.book, request.quantity
-    size = abs(quantity)
-    price = request.limit_price if request.limit_price is not None else request.reference_price
-    reference = state.reference_price
-    found: list[tuple[ReasonCode, Check]] = []
-    client_order_id = request.client_order_id
-    if (client_order_id is not None and client_order_id in state.seen_order_ids) or (
-        quantity == book.last_order_quantity
-        and price == book.last_order_price
-        and state.now_ns - book.last_order_ns < limits.duplicate_window_ns
-    ):
-        found.append((ReasonCode.DUPLICATE_ORDER, check_duplicate))
-    symbol_limits = book.limits
-    if not size <= symbol_limits.max_order_quantity:
-        found.append((ReasonCode.MAX_ORDER_QUANTITY, check_order_quantity))
-    if not size * price <= symbol_limits.max_order_notional:
-        found.append((ReasonCode.MAX_ORDER_NOTIONAL, check_order_notional))
-    if not abs(price / reference - 1.0) <= limits.collar_fraction:
-        found.append((ReasonCode.PRICE_COLLAR, check_price_collar))
-    # count() <= the deque's length: a short deque cannot exceed the limit.
-    orders = account.orders
-    if type(orders) is not WindowCounter or not len(orders.times_ns) + 1 <= limits.order_rate_max:
-        found.append((ReasonCode.ORDER_RATE, check_order_rate))
-    counter = book.buys if quantity > 0.0 else book.sells
-    if type(counter) is not WindowCounter or not len(counter.times_ns) + 1 <= limits.repeat_max:
-        found.append((ReasonCode.REPEATED_EXECUTION, check_repeated_execution))
-    if not size <= book.max_bar_quantity:
-        found.append((ReasonCode.BAR_PARTICIPATION, check_bar_participation))
-    used = book.traded_quantity + book.working_buy + book.working_sell
-    if not used + size <= book.adv_cap_quantity:
-        found.append((ReasonCode.ADV_PARTICIPATION, check_adv_participation))
-    turnover = account.turnover
-    if type(turnover) is not RunningSum or not (
-        turnover.value + account.working + size * price
-        <= limits.max_daily_turnover * account.capital
-    ):
-        found.append((ReasonCode.TURNOVER, check_turnover))
-    # The exposure controls (worst_after and worst_position, inlined): only a rise can fire.
-    position, buys, sells = book.position, book.working_buy, book.working_sell
-    if quantity > 0.0:
-        after = max(position + buys + quantity, sells - position)
-    else:
-        after = max(position + buys, sells - position - quantity)
-    current = max(position + buys, sells - position)
-    if after <= current:  # no rise (after - current <= 0): no exposure control fires
-        return found
-    if not after <= symbol_limits.max_position:
-        found.append((ReasonCode.MAX_POSITION, check_position))
-    rise = after - current
-    if not rise > 0.0:  # NaN: only the position check may fire
-        return found
-    gross = account.gross_worst + rise * reference
-    if not gross <= limits.max_gross_exposure:
-        found.append((ReasonCode.MAX_GROSS_EXPOSURE, check_gross_exposure))
-    side_net = account.net_long if quantity > 0.0 else -account.net_short
-    if not side_net + size * reference <= limits.max_net_exposure:
-        found.append((ReasonCode.MAX_NET_EXPOSURE, check_net_exposure))
-    equity = account.equity
-    if not gross <= limits.max_leverage * equity:
-        found.append((ReasonCode.MAX_LEVERAGE, check_leverage))
-    if not (
-        gross <= limits.concentration_min_gross
-        or after * reference / gross <= limits.max_concentration
-    ):
-        found.append((ReasonCode.CONCENTRATION, check_concentration))
-    exposure_sigma = account.var_worst + rise * reference * book.sigma
-    if not limits.var_multiplier * exposure_sigma <= limits.max_var * equity:
-        found.append((ReasonCode.VAR_LIMIT, check_var))
-    if not limits.cvar_multiplier * exposure_sigma <= limits.max_cvar * equity:
-        found.append((ReasonCode.CVAR_LIMIT, check_cvar))
-    return found
 
 
 def fixed(code: ReasonCode, evidence: str, action: RiskAction = RiskAction.BLOCK) -> Breach:

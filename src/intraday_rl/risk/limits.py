@@ -58,7 +58,6 @@ class SymbolLimits:
         "max_order_notional",
         "max_order_quantity",
         "max_position",
-        "screen_max_quantity",
         "symbol",
     )
 
@@ -79,8 +78,6 @@ class SymbolLimits:
                 self.max_position = float(overrides.max_position)
             if overrides.adv_shares is not None:
                 self.adv_shares = float(overrides.adv_shares)
-        # What the fast screen compares |quantity| with: the limit, or the sanity bound when off.
-        self.screen_max_quantity = min(self.max_order_quantity, MAX_SANE_QUANTITY)
 
 
 class CompiledLimits:
