@@ -300,3 +300,26 @@ def test_the_table_holds_each_code_once_in_check_order():
     stages = [control.stage for control in CONTROLS]
     assert stages == sorted(stages, key=lambda stage: stage == "exposure")
     assert math.isinf(struct.unpack("<d", struct.pack("<q", _INF_KEY))[0])
+
+
+@pytest.mark.parametrize(
+    ("quantity", "price"), [(2e12, 1.0), (2e11, 100.0)], ids=["quantity", "notional"]
+)
+def test_the_screen_refuses_insane_sizes_with_the_order_limits_off(kit, quantity, price):
+    # The screen's request size gates are the book's copies of the order limits, capped at the
+    # sanity bounds (1e12 shares, 1e13 notional): switching the limits off keeps them.
+    off = {"max_order_quantity": None, "max_order_notional": None, "max_position": None}
+    off |= {"max_gross_exposure": None, "max_net_exposure": None, "max_leverage": None}
+    off |= {"max_var": None, "max_cvar": None, "max_daily_turnover": None}
+    off |= {"max_bar_participation": None, "max_adv_participation": None}
+    engine = kit.engine(kit.policy(limits=off), price=price)
+    request = kit.request(quantity, price)
+    book = engine._books[request.symbol]
+    now = kit.clock.now_ns
+    seen = engine._seen_order_ids
+    assert engine._fast_ok
+    assert not passes_screen(request, now, book, engine._account, engine._limits, price, seen)
+    assert engine.evaluate_and_enforce(request).reason_codes == ("INVALID_QUANTITY",)
+    assert engine.evaluate_and_enforce(kit.request(1.0, price, client_order_id="ok")).action == (
+        RiskAction.ALLOW
+    )

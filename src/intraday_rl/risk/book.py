@@ -20,7 +20,13 @@ from intraday_rl.risk.calculators import (
     RunningSum,
     WindowCounter,
 )
-from intraday_rl.risk.limits import INF, MAX_SANE_NOTIONAL, CompiledLimits, SymbolLimits
+from intraday_rl.risk.limits import (
+    INF,
+    MAX_SANE_NOTIONAL,
+    MAX_SANE_QUANTITY,
+    CompiledLimits,
+    SymbolLimits,
+)
 
 # Exact re-summation of the account-wide sums after this many incremental changes.
 RESUM_EVERY = 4096
@@ -98,7 +104,7 @@ class SymbolBook:
         self.c_gross = self.c_net = self.c_gross_worst = self.c_working = 0.0
         self.c_net_long = self.c_net_short = self.c_var_worst = self.c_var_positions = 0.0
         self.max_bar_quantity = INF
-        self.max_order_quantity = self.limits.max_order_quantity
+        self.max_order_quantity = min(self.limits.max_order_quantity, MAX_SANE_QUANTITY)
         self.max_order_notional = min(self.limits.max_order_notional, MAX_SANE_NOTIONAL)
         self.max_position = self.limits.max_position
         self.adv_cap_quantity = INF
@@ -139,8 +145,8 @@ class SymbolBook:
         """
         self.check_calculators()
         symbol_limits = self.limits
-        self.max_order_quantity = symbol_limits.max_order_quantity
-        # The screen's notional cap: the limit, or the sanity bound when it is off or above it.
+        # The screen's caps: the limit, or the request sanity bound when it is off or above it.
+        self.max_order_quantity = min(symbol_limits.max_order_quantity, MAX_SANE_QUANTITY)
         self.max_order_notional = min(symbol_limits.max_order_notional, MAX_SANE_NOTIONAL)
         self.max_position = symbol_limits.max_position
         self.sigma = self.volatility.volatility

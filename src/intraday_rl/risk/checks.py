@@ -1,7 +1,8 @@
 """What every pre-trade check shares: its inputs, its result and the exposure arithmetic.
 
 A check is a pure function of (request, :class:`PreTradeState`, limits) returning a
-:class:`Breach` or None; the controls themselves live in :mod:`intraday_rl.risk.controls`. A breach
+:class:`Breach` or None; a :class:`Control` is a check with its reason code, limit fields and pass
+condition. The controls themselves live in :mod:`intraday_rl.risk.controls`. A breach
 carries its code, the action in force, the quantity a ``REDUCE`` would send, and ``key=value``
 evidence. Checks never raise on purpose: the engine turns an exception into a
 ``CALCULATOR_FAULT`` block.
@@ -11,7 +12,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Set
-from typing import NamedTuple
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
 
 from intraday_rl.risk.book import AccountBook, SymbolBook
 from intraday_rl.risk.codes import CLIPPABLE_CODES, ReasonCode
@@ -92,3 +94,59 @@ def headroom_quantity(
         return 0.0
     side = book.position + book.working_buy if quantity > 0.0 else book.working_sell - book.position
     return max(0.0, book.worst_position + headroom / per_share - side)
+
+
+Stage = Literal["order", "exposure"]
+
+
+@dataclass(frozen=True)
+class Control:
+    """One pre-trade control; call it as its check: ``control(request, state, limits)``.
+
+    Attributes:
+        code: The reason code it reports.
+        check: The full check (the specification): a breach, or None.
+        limits: The fields it reads: ``CompiledLimits`` attributes, ``symbol.<name>`` for a
+            per-symbol limit (``SymbolLimits``).
+        passes: The pass condition as an expression over the names that
+            :mod:`intraday_rl.risk.controls` lists: True only when ``check`` returns None.
+        stage: ``exposure`` for the post-trade exposure controls (only a rise of ``W`` can fire).
+        conservative: Why ``passes`` may be False although the check passes ("" when never).
+    """
+
+    code: ReasonCode
+    check: Check
+    limits: tuple[str, ...]
+    passes: str
+    stage: Stage = "order"
+    conservative: str = ""
+
+    def __call__(
+        self, request: TradeRequest, state: PreTradeState, limits: CompiledLimits
+    ) -> Breach | None:
+        return self.check(request, state, limits)
+
+
+def control(
+    code: ReasonCode,
+    limits: tuple[str, ...],
+    passes: str,
+    stage: Stage = "order",
+    conservative: str = "",
+) -> Callable[[Check], Control]:
+    """Make the decorated check a :class:`Control` (the arguments are its fields)."""
+
+    def wrap(check: Check) -> Control:
+        return Control(code, check, limits, passes, stage, conservative)
+
+    return wrap
+
+
+def exposure_rise(state: PreTradeState, quantity: float) -> float:
+    """How much the order raises its symbol's worst-case |position| W (shares; <= 0: none)."""
+    return worst_after(state.book, quantity) - state.book.worst_position
+
+
+def gross_after(state: PreTradeState, rise: float) -> float:
+    """Worst-case gross exposure (currency) after an order that raises W by ``rise`` shares."""
+    return state.account.gross_worst + rise * state.reference_price

@@ -1,9 +1,9 @@
 """Every pre-trade control, each defined once: its check, its limits and its pass condition.
 
-A control is one :class:`Control`: the reason code, the limit fields it reads, ``passes`` (a
-Python expression that is True when the control certainly does not fire) and the full check
-(returns the :class:`~intraday_rl.risk.checks.Breach` with the quantity a REDUCE would send and
-its evidence). :mod:`intraday_rl.risk.screen` compiles the ``passes`` expressions of
+A control is one :class:`~intraday_rl.risk.checks.Control`: the reason code, the limit fields it
+reads, ``passes`` (a Python expression that is True when the control certainly does not fire) and
+the full check (returns the :class:`~intraday_rl.risk.checks.Breach` with the quantity a REDUCE
+would send and its evidence). :mod:`intraday_rl.risk.screen` compiles the ``passes`` expressions of
 :data:`CONTROLS`, in order, into the engine's two fast functions: the hot path's
 ``passes_screen`` and the full path's ``may_fire``. Adding a control is one section here and its
 name in :data:`CONTROLS`; a property test holds every ``passes`` to its check at the boundaries.
@@ -23,14 +23,14 @@ after it).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
 
 from intraday_rl.risk.checks import (
     Breach,
-    Check,
+    Control,
     PreTradeState,
+    control,
+    exposure_rise,
+    gross_after,
     headroom_quantity,
     make_breach,
     order_price,
@@ -39,61 +39,6 @@ from intraday_rl.risk.checks import (
 from intraday_rl.risk.codes import ReasonCode
 from intraday_rl.risk.limits import CompiledLimits
 from intraday_rl.shared.types import TradeRequest
-
-Stage = Literal["order", "exposure"]
-
-
-@dataclass(frozen=True)
-class Control:
-    """One pre-trade control; call it as its check: ``control(request, state, limits)``.
-
-    Attributes:
-        code: The reason code it reports.
-        check: The full check (the specification): a breach, or None.
-        limits: The fields it reads: ``CompiledLimits`` attributes, ``symbol.<name>`` for a
-            per-symbol limit (``SymbolLimits``).
-        passes: The pass condition as an expression (see the module docstring): True only when
-            ``check`` returns None.
-        stage: ``exposure`` for the post-trade exposure controls (only a rise of ``W`` can fire).
-        conservative: Why ``passes`` may be False although the check passes ("" when never).
-    """
-
-    code: ReasonCode
-    check: Check
-    limits: tuple[str, ...]
-    passes: str
-    stage: Stage = "order"
-    conservative: str = ""
-
-    def __call__(
-        self, request: TradeRequest, state: PreTradeState, limits: CompiledLimits
-    ) -> Breach | None:
-        return self.check(request, state, limits)
-
-
-def control(
-    code: ReasonCode,
-    limits: tuple[str, ...],
-    passes: str,
-    stage: Stage = "order",
-    conservative: str = "",
-) -> Callable[[Check], Control]:
-    """Make the decorated check a :class:`Control` (the arguments are its fields)."""
-
-    def wrap(check: Check) -> Control:
-        return Control(code, check, limits, passes, stage, conservative)
-
-    return wrap
-
-
-def exposure_rise(state: PreTradeState, quantity: float) -> float:
-    """How much the order raises its symbol's worst-case |position| W (shares; <= 0: none)."""
-    return worst_after(state.book, quantity) - state.book.worst_position
-
-
-def gross_after(state: PreTradeState, rise: float) -> float:
-    """Worst-case gross exposure (currency) after an order that raises W by ``rise`` shares."""
-    return state.account.gross_worst + rise * state.reference_price
 
 
 # ----------------------------------------------------------------------------- per-order controls
@@ -126,7 +71,10 @@ def check_duplicate(
 @control(
     ReasonCode.MAX_ORDER_QUANTITY,
     ("symbol.max_order_quantity",),
-    "magnitude <= book.max_order_quantity",  # the book's copy of its symbol's limit
+    # The book's copy is the limit, or the request sanity bound (1e12) when lower: the screen
+    # then covers the INVALID_QUANTITY size gate too.
+    "magnitude <= book.max_order_quantity",
+    conservative="quantity above 1e12, which the request gate refuses first",
 )
 def check_order_quantity(
     request: TradeRequest, state: PreTradeState, limits: CompiledLimits

@@ -25,16 +25,10 @@ from typing import Any
 
 from intraday_rl.risk.book import AccountBook, SymbolBook
 from intraday_rl.risk.calculators import RunningSum, WindowCounter
-from intraday_rl.risk.checks import Check, PreTradeState
+from intraday_rl.risk.checks import Check, Control, PreTradeState
 from intraday_rl.risk.codes import ReasonCode
-from intraday_rl.risk.controls import CONTROLS, Control
-from intraday_rl.risk.limits import (
-    INF,
-    MAX_SANE_NOTIONAL,
-    MAX_SANE_PRICE,
-    MAX_SANE_QUANTITY,
-    CompiledLimits,
-)
+from intraday_rl.risk.controls import CONTROLS
+from intraday_rl.risk.limits import INF, MAX_SANE_PRICE, CompiledLimits
 from intraday_rl.shared.types import TradeRequest
 
 # The exposure stage's names (see the controls module): W before and after the order, and what
@@ -67,9 +61,11 @@ def passes_screen(request, now_ns, book, account, limits, reference, seen_order_
     kind = type(quantity)
     if kind is not float and kind is not int:
         return False
-    # abs() without the call; -0.0 stays -0.0, which the next test refuses like 0.0.
+    # abs() without the call; -0.0 stays -0.0, which the next test refuses like 0.0. The upper
+    # bounds (1e12 shares, 1e13 notional) are in the book's copies of the order quantity and
+    # notional limits (SymbolBook.refresh), which MAX_ORDER_QUANTITY and MAX_ORDER_NOTIONAL read.
     magnitude = quantity if quantity >= 0.0 else -quantity
-    if not 0.0 < magnitude <= {MAX_SANE_QUANTITY!r} or magnitude % limits.lot_size:
+    if not 0.0 < magnitude or magnitude % limits.lot_size:
         return False
     price = request.reference_price
     if type(price) is not float or not 0.0 < price <= {MAX_SANE_PRICE!r}:
@@ -82,8 +78,6 @@ def passes_screen(request, now_ns, book, account, limits, reference, seen_order_
             return False
         price = limit_price
     elif request.order_type != "market":
-        return False
-    if not magnitude * price <= {MAX_SANE_NOTIONAL!r}:
         return False
     ts_ns = request.ts_ns
     if type(ts_ns) is not int or ts_ns < 0:
