@@ -214,7 +214,7 @@ class _RaisingTimes(deque):
 
 
 def test_an_exception_while_recording_an_approval_blocks_and_faults(kit, engine):
-    # Recording is inlined into the allow path (no AccountBook.add_working call to patch):
+    # Booking an approval (events.record_approval, one call on the allow path) fails at once:
     # fail the first thing every approval records, the account's order-rate window.
     engine._account.orders.times_ns = _RaisingTimes()
     decision = engine.evaluate_and_enforce(kit.request(10.0))

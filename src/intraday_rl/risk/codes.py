@@ -115,7 +115,7 @@ CLIPPABLE_CODES: Final = frozenset(
     }
 )
 
-# Account-state codes: they fire without an order (see ``checks.state_breaches``).
+# Account-state codes: they fire without an order (see ``account_state.check_account_state``).
 STATE_CODES: Final = frozenset(
     {
         ReasonCode.DAILY_LOSS,
