@@ -86,3 +86,22 @@ def test_export_records_each_runtimes_latency(bundles):
     for runtime, stats in latency.items():
         assert stats["runtime"] == runtime
         assert set(stats) >= SEED_KEYS
+
+
+def test_bench_predict_reports_every_runtime_and_the_seed_check(tmp_path):
+    # Keys and logic only; the timings themselves are `intraday-rl bench predict`'s to record.
+    from intraday_rl.bench.predict_bench import PredictBenchConfig, run_predict_benchmark
+
+    config = PredictBenchConfig(
+        n_calls=200, n_warmup=50, n_chunks=2, train_steps=300, n_sessions=4, n_seed_checks=3
+    )
+    result = run_predict_benchmark(config, out_dir=tmp_path)
+    for prefix in ("", "ppo_"):
+        for name in ("sb3_predict", "torchscript", "onnx", "numpy", "default"):
+            assert 0.0 < result[f"{prefix}{name}_p50_us"] <= result[f"{prefix}{name}_p99_us"]
+        assert result[f"{prefix}torchscript_check100_runs"] == 3
+        failures = result[f"{prefix}torchscript_check100_failures"]
+        assert result[f"{prefix}torchscript_check100_ok"] is (failures == 0)
+        assert result[f"{prefix}torchscript_check100_worst_p99_us"] > 0.0
+    assert isinstance(result["targets_met"], bool)
+    assert (tmp_path / "dqn" / "metadata.json").is_file()

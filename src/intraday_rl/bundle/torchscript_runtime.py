@@ -2,9 +2,11 @@
 
 ``policy.pt`` is frozen at export; loading applies ``torch.jit.optimize_for_inference`` for the
 running machine. ``predict`` copies the observation into a preallocated tensor that shares
-memory with a numpy row (``torch.from_numpy``) and runs the module under
-``torch.inference_mode``. torch 2.13 deprecates ``torch.jit``; the runtime silences those
-warnings only around its own calls.
+memory with a numpy row (``torch.from_numpy``) and runs the module with no autograd context: the
+frozen module holds no parameter that requires grad and the input is the runtime's own tensor,
+so nothing is recorded (``inference_mode`` would cost ~1.4 µs, 10 %, a call). Batches
+(verification) run under ``torch.inference_mode``. torch 2.13 deprecates ``torch.jit``; the
+runtime silences those warnings only around its own calls.
 """
 
 from __future__ import annotations
@@ -87,8 +89,7 @@ class TorchScriptPolicy(BundlePolicy):
 
     def _act(self, observation: Float32Array) -> Action:
         np.copyto(self._input_row, observation)
-        with self._torch.inference_mode():
-            output = self._module(self._input)
+        output = self._module(self._input)
         if self._discrete:
             return int(output.item())
         result: Float32Array = output[0].numpy().copy()
