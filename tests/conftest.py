@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from intraday_rl.market.accounting import portfolio_state as accounting_state
 from intraday_rl.shared.types import PortfolioState
 
 
@@ -99,23 +100,12 @@ def portfolio_state(
     ts_ns: int = 0,
     symbol: str = "SYN",
 ) -> PortfolioState:
-    """A consistent account: ``position`` bought at ``entry_price`` (default: ``price``)."""
+    """A consistent account (the real accounting): ``position`` bought at ``entry_price``."""
     entry = price if entry_price is None else entry_price
     cash = capital - position * entry
-    equity = cash + position * price
-    return PortfolioState(
-        ts_ns=ts_ns,
-        symbol=symbol,
-        price=price,
-        cash=cash,
-        position=position,
-        equity=equity,
-        initial_capital=capital,
-        peak_equity=max(equity, capital) if peak_equity is None else peak_equity,
-        realized_pnl=0.0,
-        unrealized_pnl=position * (price - entry),
-        costs_paid=0.0,
-        time_left=time_left,
+    peak = capital if peak_equity is None else peak_equity
+    return accounting_state(
+        ts_ns, symbol, price, cash, position, entry, 0.0, peak, capital, time_left
     )
 
 

@@ -3,7 +3,6 @@ import pytest
 
 from intraday_rl.features.layout import ObservationLayout
 from intraday_rl.shared.errors import FeatureError
-from intraday_rl.shared.types import PortfolioState
 
 
 def test_layout_orders_window_oldest_first_then_portfolio_fields():
@@ -51,24 +50,13 @@ def test_padding_puts_window_minus_one_zero_rows_in_front():
     assert padded[3:].sum() == 5
 
 
-def test_observation_from_portfolio_state_uses_exposure_and_fractions():
+def test_observation_from_portfolio_state_uses_exposure_and_fractions(make_state):
     layout = ObservationLayout(["a"], window=1)
-    state = PortfolioState(
-        ts_ns=0,
-        symbol="SYN",
-        price=100.0,
-        cash=50_000.0,
-        position=500.0,
-        equity=100_000.0,
-        initial_capital=100_000.0,
-        peak_equity=102_000.0,
-        realized_pnl=0.0,
-        unrealized_pnl=1_000.0,
-        costs_paid=0.0,
-        time_left=0.5,
-    )
+    # 500 shares bought at 98, marked at 100: equity 101,000, 1,000 unrealized, peak 102,000.
+    state = make_state(500.0, 100.0, entry_price=98.0, peak_equity=102_000.0, time_left=0.5)
     obs = layout.build_from_state(np.zeros((1, 1), np.float32), state)
-    np.testing.assert_allclose(obs[1:], [0.5, 1.0, 0.5, 100 * (1 - 100 / 102)], rtol=1e-6)
+    expected = [50_000 / 101_000, 1.0, 0.5, 100 * (1 - 101_000 / 102_000)]
+    np.testing.assert_allclose(obs[1:], expected, rtol=1e-6)
 
 
 def test_bad_window_and_feature_shapes_are_rejected():
