@@ -296,6 +296,7 @@ class RiskAgentV2:
         # The hot path, inlined (each call would cost ~5% of it): screen, then book the order.
         state = self._state
         if state.fast_ok:
+            account, limits, seen_order_ids = state.account, state.limits, state.seen_order_ids
             try:
                 book = state.books.get(request.symbol)
                 source = self._price_source
@@ -303,10 +304,10 @@ class RiskAgentV2:
                     request,
                     now,
                     book,
-                    state.account,
-                    state.limits,
+                    account,
+                    limits,
                     book.price if source is None else source(request.symbol),  # type: ignore[arg-type]
-                    state.seen_order_ids,
+                    seen_order_ids,
                 )
             except Exception:  # a malformed request or a faulty calculator: the full path decides
                 passed = False
@@ -316,13 +317,13 @@ class RiskAgentV2:
                     decision = self._allow(request.quantity)
                 try:
                     record_approval(
-                        state.account,
+                        account,
                         book,  # type: ignore[arg-type]
                         request,
                         decision.allowed_quantity,
                         now,  # type: ignore[arg-type]
-                        state.limits,
-                        state.seen_order_ids,
+                        limits,
+                        seen_order_ids,
                         state.working,
                     )
                 except Exception as error:
