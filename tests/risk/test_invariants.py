@@ -249,7 +249,10 @@ class Model:
         self.position = dict.fromkeys(SYMBOLS, Fraction(0))
         self.mark = dict.fromkeys(SYMBOLS, Fraction(100))
         self.bad_fills: set[str] = set()
-        self.scale = Fraction(100_000)  # the largest magnitude since the last snapshot
+        self.scale = Fraction(100_000)  # the largest magnitude the engine's floats carried
+        # A snapshot re-syncs cash and its own symbol only: the rounding of another symbol's
+        # position (a huge fill and its reversal) survives it, at that symbol's largest size.
+        self.held = dict.fromkeys(SYMBOLS, Fraction(0))
 
     @property
     def equity(self) -> Fraction:
@@ -267,12 +270,15 @@ class Model:
         self.cash -= notional
         self.position[symbol] += Fraction(quantity)
         self.scale = max(self.scale, self.magnitude(), abs(notional))
+        largest = max(abs(notional), abs(self.position[symbol] * self.mark[symbol]))
+        self.held[symbol] = max(self.held[symbol], largest)
 
     def snapshot(self, symbol: str, cash: float, position: float, price: float) -> None:
         self.cash, self.position[symbol] = Fraction(cash), Fraction(position)
         self.mark[symbol] = Fraction(price)
         self.bad_fills.discard(symbol)
-        self.scale = self.magnitude()
+        self.held[symbol] = Fraction(0)
+        self.scale = max(self.magnitude(), *self.held.values())
 
 
 @SETTINGS
@@ -302,7 +308,8 @@ def test_equity_equals_a_recomputation_from_fills_snapshots_and_marks(steps):
                 )
             )
             model.snapshot(symbol, cash, position, price)
-    # A snapshot re-syncs exactly: the tolerance is relative to what is held since the last one.
+    # A snapshot re-syncs exactly what it states: the tolerance is relative to the largest
+    # magnitude held since then (another symbol's huge fills included, see Model.held).
     error = abs(Fraction(engine.metrics["risk/equity"]) - model.equity)
     assert error <= model.scale * Fraction(1, 10**9), float(error)
     codes = engine.assess(TradeRequest(clock.now_ns, "SYN", 1.0, 100.0)).reason_codes
