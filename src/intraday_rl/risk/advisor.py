@@ -16,10 +16,8 @@ from pathlib import Path
 
 from intraday_rl.risk.config import RiskPolicy, load_default_risk_policy, load_risk_policy
 from intraday_rl.risk.engine import RiskAgentV2
+from intraday_rl.risk.metrics import PENALTY_KEY, SEVERITY_KEY
 from intraday_rl.shared.types import PortfolioState, TradeRequest
-
-PENALTY_KEY = "risk/penalty"
-SEVERITY_KEY = "risk/breach_severity"
 
 
 class _DataClock:

@@ -22,6 +22,8 @@ from intraday_rl.risk.config import PenaltyConfig
 from intraday_rl.risk.limits import CompiledLimits
 
 logger = logging.getLogger(__name__)
+PENALTY_KEY = "risk/penalty"  # the shaped reward reads these two (training/risk_shaping)
+SEVERITY_KEY = "risk/breach_severity"
 
 
 def _ratio(value: float, limit: float) -> float:
@@ -180,8 +182,8 @@ def metrics_from(
     if faulted or metrics["risk/data_fault"]:
         severity = math.inf
     metrics.update(used)
-    metrics["risk/breach_severity"] = severity
-    metrics["risk/penalty"] = penalty(severity, settings.start, settings.exponent)
+    metrics[SEVERITY_KEY] = severity
+    metrics[PENALTY_KEY] = penalty(severity, settings.start, settings.exponent)
     metrics["risk/fault"] = float(faulted)
     return metrics
 
@@ -199,7 +201,7 @@ def risk_metrics(
 
 # What a snapshot holds when the metrics themselves cannot be computed.
 FAULT_METRICS: Mapping[str, float] = MappingProxyType(
-    {"risk/fault": 1.0, "risk/penalty": 1.0, "risk/breach_severity": math.inf}
+    {"risk/fault": 1.0, PENALTY_KEY: 1.0, SEVERITY_KEY: math.inf}
 )
 
 

@@ -19,12 +19,12 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepR
 
 from intraday_rl.env.trading_env import IntradayTradingEnv
 from intraday_rl.env.vec_env import IntradayVecEnv
-from intraday_rl.risk.advisor import PENALTY_KEY, SEVERITY_KEY
+from intraday_rl.risk.metrics import PENALTY_KEY, SEVERITY_KEY
 from intraday_rl.shared.errors import EnvError
 from intraday_rl.shared.types import PortfolioState
 from intraday_rl.training.interfaces.risk_advisor import RiskAdvisor
 
-PENALTY = PENALTY_KEY  # one definition of each key: the risk engine's advisor owns them
+PENALTY = PENALTY_KEY  # one definition of each key: the risk engine's metrics own them
 SEVERITY = SEVERITY_KEY
 GROSS = "reward/gross"
 SHAPED = "reward/shaped"
