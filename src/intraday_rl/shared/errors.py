@@ -79,3 +79,7 @@ class BundleRuntimeUnavailableError(BundleError, ImportError):
 
 class PredictionInputError(BundleError, ValueError):
     """An observation given to ``predict`` has the wrong shape, an unsafe dtype, or NaN / inf."""
+
+
+class ExecutionError(IntradayRLError, ValueError):
+    """Bad input to the execution engine: an order, a broker call, a feed or a backtest setting."""

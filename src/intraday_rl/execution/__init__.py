@@ -1,0 +1,11 @@
+"""Execution: one event-driven engine for backtests and paper trading.
+
+``OrchestratorAgent`` runs ``ExecutionAgent``s (one bundle, one symbol each) over one feed and one
+broker under one ``RiskAgentV2``; ``run_backtest`` is that engine on a ``ReplayFeed`` with a
+``PaperBroker``. Imports shared, features, market, risk and bundle only: never SB3, never training.
+"""
+
+from intraday_rl.execution.broker import Broker, PaperBroker
+from intraday_rl.execution.orders import Order, OrderStatus
+
+__all__ = ["Broker", "Order", "OrderStatus", "PaperBroker"]
