@@ -43,6 +43,10 @@ class Broker(Protocol):
         """The symbol's account marked at ``price`` (the engine's source of truth)."""
         ...
 
+    def drain_fills(self) -> list[Fill]:
+        """Fills since the last call, oldest first (each is returned once)."""
+        ...
+
 
 @dataclass(slots=True)
 class _Account:
@@ -89,6 +93,7 @@ class PaperBroker:
         self._rates = self.costs.rates
         self._accounts: dict[str, _Account] = {}
         self._orders: dict[str, Order] = {}
+        self._new_fills: list[Fill] = []
 
     # -- accounts -------------------------------------------------------------------------
     def open_account(self, symbol: str, capital: float, lot_size: float = 1.0) -> None:
@@ -170,6 +175,11 @@ class PaperBroker:
         accounts = self._accounts.values() if symbol is None else [self._account(symbol)]
         return [order for account in accounts for _, order in account.working]
 
+    def drain_fills(self) -> list[Fill]:
+        """Fills since the last call, oldest first (each is returned once)."""
+        fills, self._new_fills = self._new_fills, []
+        return fills
+
     def order(self, client_order_id: str) -> Order | None:
         """The order with this id (None when never submitted)."""
         return self._orders.get(client_order_id)
@@ -243,7 +253,9 @@ class PaperBroker:
         order.filled_quantity += quantity
         done = abs(order.quantity - order.filled_quantity) <= 1e-9 * abs(order.quantity)
         order.status = OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED
-        return Fill(ts, order.symbol, quantity, price, cost, order.client_order_id)
+        fill = Fill(ts, order.symbol, quantity, price, cost, order.client_order_id)
+        self._new_fills.append(fill)
+        return fill
 
 
 def _reject(order: Order, reason: str) -> Order:
