@@ -12,59 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from intraday_rl.bundle.loading import load_policy
-from intraday_rl.env import IntradayTradingEnv, IntradayVecEnv
+from intraday_rl.env import IntradayTradingEnv
 from intraday_rl.evaluation.rollout import evaluate_policy
 from intraday_rl.execution import non_binding_risk_policy, run_backtest
-from intraday_rl.market import CostConfig
-from intraday_rl.training.config import TrainEnvConfig
-from intraday_rl.training.export import acting_rules, export_sb3_model
-
-LINEAGE = {
-    "config_hash": "c" * 64,
-    "data_fingerprint": "d" * 64,
-    "seed": 0,
-    "timesteps": 100,
-    "git_commit": "0123abc",
-    "sessions": {"train": 6},
-}
-RULES = {
-    "initial_capital": 50_000.0,
-    "max_exposure": 0.8,
-    "min_trade_fraction": 0.1,
-    "lot_size": 5.0,
-    "decision_every": 3,
-    "costs": CostConfig(fill_delay_bars=2),
-    "session_order": "sequential",
-    "window": 2,
-    "position_levels": (-0.8, -0.4, 0.0, 0.4, 0.8),
-}
-
-
-@pytest.fixture(scope="module")
-def exported(sessions, tmp_path_factory):
-    from stable_baselines3 import DQN
-
-    config = TrainEnvConfig(action_type="discrete", **RULES)
-    model = DQN(
-        "MlpPolicy",
-        IntradayVecEnv(sessions, 2, config),
-        learning_starts=50,
-        exploration_fraction=0.5,
-        seed=0,
-        device="cpu",
-        policy_kwargs={"net_arch": [16]},
-    ).learn(96)
-    path = export_sb3_model(
-        model,
-        tmp_path_factory.mktemp("parity") / "bundle",
-        layout=IntradayTradingEnv(sessions, config).layout,
-        feature_spec=config.features,
-        position_levels=config.position_levels,
-        lineage=LINEAGE,
-        rules=acting_rules(config),
-    )
-    return config, load_policy(path)
 
 
 class BundleActor:
@@ -80,7 +30,7 @@ class BundleActor:
 
 
 def test_backtest_equals_the_env_rollout_on_every_step(exported, sessions):
-    config, policy = exported
+    config, policy, _ = exported
     result = run_backtest(policy, sessions, costs=config.costs)
     env = IntradayTradingEnv(sessions, config)
     actor = BundleActor(policy)
@@ -120,7 +70,7 @@ def test_backtest_equals_the_env_rollout_on_every_step(exported, sessions):
 
 
 def test_with_binding_limits_every_difference_is_a_recorded_risk_decision(exported, sessions):
-    config, policy = exported
+    config, policy, _ = exported
     free = run_backtest(policy, sessions, costs=config.costs)
     base = non_binding_risk_policy([sessions[0].symbol], 50_000.0)
     tight = base.model_copy(

@@ -97,10 +97,10 @@ def run_backtest(
     if len(feed.symbols) != 1:
         raise ExecutionError(f"run_backtest: sessions: expected one symbol, was {feed.symbols}")
     symbol = feed.symbols[0]
-    if isinstance(bundle, BundlePolicy):
-        agent = ExecutionAgent(bundle, symbol, run_id=run_id)
-    else:
+    if isinstance(bundle, str | Path):
         agent = ExecutionAgent.from_bundle(bundle, symbol, run_id=run_id)
+    else:
+        agent = ExecutionAgent(bundle, symbol, run_id=run_id)
     rules = agent.policy.metadata.rules if agent.policy is not None else None
     delay = rules.fill_delay_bars if rules is not None else None
     broker = PaperBroker(costs, fill_delay_bars=delay, participation_cap=participation_cap)
