@@ -34,8 +34,19 @@ from intraday_rl.features.observation_stream import ObservationStream
 from intraday_rl.features.portfolio import session_time_left
 from intraday_rl.market.rules import ActionMap, places_order, target_shares
 from intraday_rl.risk.engine import RiskAgentV2
-from intraday_rl.shared.errors import BundleError, ExecutionError
-from intraday_rl.shared.types import OrderEvent, OrderEventKind, RiskAction, TradeRequest
+from intraday_rl.shared.errors import (
+    BundleError,
+    ExecutionError,
+    FeatureError,
+    PredictionInputError,
+)
+from intraday_rl.shared.types import (
+    OrderEvent,
+    OrderEventKind,
+    PortfolioState,
+    RiskAction,
+    TradeRequest,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -212,7 +223,7 @@ class ExecutionAgent:
             return
         state = self._state(bar)
         if bar.index % self.decision_every == 0:
-            self._decide(state_observation=stream, bar=bar, record=record, state=state)
+            self._decide(stream, record, state)
         exposure = self._exposure
         if exposure is None:
             return
@@ -221,20 +232,15 @@ class ExecutionAgent:
         if places_order(target, self._intended, bar.close, state.equity, self.deadband):
             self._request(bar, record, target)
 
-    def _decide(
-        self, state_observation: ObservationStream, bar: FeedBar, record: BarRecord, state: Any
-    ) -> None:
-        # Predict on the decision clock; any failure keeps the previous target, sends nothing.
+    def _decide(self, stream: ObservationStream, record: BarRecord, state: PortfolioState) -> None:
+        # Predict on the decision clock; any failure keeps the previous target and sends nothing.
         assert self.policy is not None
         try:
-            observation = state_observation.observation(state)
+            observation = stream.observation(state)
             action, _ = self.policy.predict(observation)
             self._exposure = self.action_map.target_exposure(action)
-        except (ValueError, ArithmeticError) as error:
-            reason = ExecutionReason.NAN_OBSERVATION
-            if "finite" not in str(error) and "NaN" not in str(error):
-                reason = ExecutionReason.PREDICT_ERROR
-            record.notes.append(f"{reason} {error}")
+        except (FeatureError, PredictionInputError) as error:  # a NaN / inf observation
+            record.notes.append(f"{ExecutionReason.NAN_OBSERVATION} {error}")
             raise _NoOrderError from error
         except Exception as error:
             record.notes.append(f"{ExecutionReason.PREDICT_ERROR} {type(error).__name__}: {error}")
@@ -287,7 +293,7 @@ class ExecutionAgent:
             Order(order_id, self.symbol, -position, bar.close_ns, timing="close", reason=reason)
         )
 
-    def _state(self, bar: FeedBar) -> Any:
+    def _state(self, bar: FeedBar) -> PortfolioState:
         broker, _ = self._engine()
         return broker.portfolio_state(
             self.symbol, bar.close_ns, bar.close, session_time_left(bar.index, self._last)
