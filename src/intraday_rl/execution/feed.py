@@ -9,44 +9,19 @@ bar, a gap or stale data are for the risk engine to judge, never for the feed to
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Protocol
 
-import numpy as np
-import numpy.typing as npt
-
+from intraday_rl.features.inputs import SessionBars
 from intraday_rl.shared.errors import ExecutionError
 
 
-class SessionLike(Protocol):
-    """One symbol's bars for one day (what :class:`intraday_rl.data.sessions.Session` holds)."""
+class SessionLike(SessionBars, Protocol):
+    """One symbol's bars for one day: what features read, plus the bar count."""
 
-    @property
-    def symbol(self) -> str: ...
-    @property
-    def date(self) -> dt.date: ...
-    @property
-    def ts_ns(self) -> npt.NDArray[np.int64]: ...
-    @property
-    def open(self) -> npt.NDArray[np.float64]: ...
-    @property
-    def high(self) -> npt.NDArray[np.float64]: ...
-    @property
-    def low(self) -> npt.NDArray[np.float64]: ...
-    @property
-    def close(self) -> npt.NDArray[np.float64]: ...
-    @property
-    def volume(self) -> npt.NDArray[np.float64]: ...
-    @property
-    def open_ns(self) -> int: ...
-    @property
-    def close_ns(self) -> int: ...
-    @property
-    def bar_ns(self) -> int: ...
     @property
     def n_bars(self) -> int: ...
 

@@ -133,7 +133,7 @@ class TrainerAgent:
         try:
             market = self.market
             enabled = self.config.risk_config.enabled
-            self._risk_policy_hash = self._advisor().policy_hash if enabled else None
+            self._risk_policy_hash = self._policy().config_hash() if enabled else None
             n_eval = self.config.training_params.n_eval_sessions or len(market.split.validation)
             plan = TrainingPlan(
                 config=self.config,
@@ -183,14 +183,17 @@ class TrainerAgent:
             training=order == "random",
         )
 
-    def _advisor(self) -> ProductionRiskAdvisor:
+    def _policy(self) -> RiskPolicy:
         # The policy file is read once per run; each env's advisor gets its own engine from it.
         if self._risk_policy is None:
             path = self.config.risk_config.policy_yaml
             self._risk_policy = (
                 load_risk_policy(path) if path is not None else load_default_risk_policy()
             )
-        return ProductionRiskAdvisor(policy=self._risk_policy)
+        return self._risk_policy
+
+    def _advisor(self) -> ProductionRiskAdvisor:
+        return ProductionRiskAdvisor(policy=self._policy())
 
     def validation_env(self) -> IntradayTradingEnv:
         """The validation sessions in order, unshaped: what evaluation scores."""
